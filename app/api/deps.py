@@ -1,0 +1,135 @@
+"""Dependencies shared by the routes, as `Annotated` aliases.
+
+Their order in a route's signature is the order of SPEC §7's status codes: authentication and
+scope (401, 403), then the path (404), then the body (415, 400, 422); FastAPI resolves them in
+that order, which is why bodies are parsed here and not by FastAPI before the dependencies.
+"""
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Path, Query, Request
+from pydantic import BaseModel, ValidationError
+from sqlmodel import Session
+
+from app.clients.models import ApiClient
+from app.clients.service import authenticate
+from app.core.config import Settings
+from app.core.errors import (
+    BadRequest,
+    Forbidden,
+    InvalidInput,
+    Unauthorized,
+    UnsupportedMediaType,
+    errors_from_pydantic,
+)
+from app.core.security import Scope
+from app.policies.catalogue import Catalogue, builtin_catalogue
+from app.register.models import Holder
+from app.register.service import get_holder
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_today(settings: SettingsDep) -> date:
+    return settings.today()
+
+
+TodayDep = Annotated[date, Depends(get_today)]
+
+
+def get_catalogue(session: SessionDep) -> Catalogue:
+    return builtin_catalogue()
+
+
+CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
+
+
+def _authenticated(request: Request, session: SessionDep) -> ApiClient:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized("An API key is needed: Authorization: Bearer <key>.")
+    client = authenticate(session, key.strip())
+    if client is None:
+        raise Unauthorized("The API key is not valid.")
+    request.state.client_name = client.name
+    return client
+
+
+def require(scope: Scope | None) -> Callable[..., ApiClient]:
+    """A dependency that authenticates the caller and checks one scope (None: any valid key)."""
+
+    def dependency(client: Annotated[ApiClient, Depends(_authenticated)]) -> ApiClient:
+        if scope is not None and scope not in client.scope_set:
+            raise Forbidden(f"This client lacks the scope {scope.value}.")
+        return client
+
+    return dependency
+
+
+AnyClient = Annotated[ApiClient, Depends(require(None))]
+HoldersReader = Annotated[ApiClient, Depends(require(Scope.holders_read))]
+HoldersWriter = Annotated[ApiClient, Depends(require(Scope.holders_write))]
+ScoresReader = Annotated[ApiClient, Depends(require(Scope.scores_read))]
+
+
+def readable_holder(
+    client: HoldersReader, session: SessionDep, holder_id: Annotated[str, Path()]
+) -> Holder:
+    return get_holder(session, client, holder_id)
+
+
+def writable_holder(
+    client: HoldersWriter, session: SessionDep, holder_id: Annotated[str, Path()]
+) -> Holder:
+    return get_holder(session, client, holder_id)
+
+
+ReadableHolder = Annotated[Holder, Depends(readable_holder)]
+WritableHolder = Annotated[Holder, Depends(writable_holder)]
+
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size, 1 to 500")]
+Cursor = Annotated[
+    str | None, Query(max_length=200, description="Opaque: the next_cursor of the page before")
+]
+
+JSON_TYPES = ("application/json",)
+
+
+def json_body(model: type[M], media_types: tuple[str, ...] = JSON_TYPES) -> Callable[..., Any]:
+    """Parse and validate the body as `model`: 415 for another media type, 400 for a body that
+    does not parse, 422 naming each bad field. An empty body is `{}`."""
+
+    async def dependency(request: Request) -> M:
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        raw = await request.body()
+        if raw and media_type not in media_types:
+            raise UnsupportedMediaType(f"Send the body as {' or '.join(media_types)}.")
+        try:
+            return model.model_validate_json(raw or b"{}")
+        except ValidationError as exc:
+            errors = exc.errors()
+            if any(e["type"] == "json_invalid" for e in errors):
+                raise BadRequest("The body is not valid JSON (UTF-8).") from None
+            raise InvalidInput(errors_from_pydantic(list(errors))) from None
+
+    dependency.__body_model__ = model  # type: ignore[attr-defined]
+    return dependency

@@ -1,0 +1,165 @@
+"""Holders: the register's people (SPEC §7)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+
+from app.api.deps import (
+    CatalogueDep,
+    Cursor,
+    HoldersReader,
+    HoldersWriter,
+    Limit,
+    ReadableHolder,
+    SessionDep,
+    TodayDep,
+    WritableHolder,
+    json_body,
+)
+from app.api.openapi import request_body
+from app.clients.models import ApiClient
+from app.core.errors import problem_responses
+from app.core.security import Scope, mask_id_number
+from app.register import service
+from app.register.models import Holder, PermitStatus
+from app.register.schemas import (
+    HolderCreate,
+    HolderLookup,
+    HolderPatch,
+    HolderPublic,
+    Page,
+    PermitOut,
+)
+
+router = APIRouter(prefix="/holders", tags=["holders"])
+
+MERGE_PATCH_TYPES = ("application/merge-patch+json", "application/json")
+
+
+def holder_public(holder: Holder, client: ApiClient) -> HolderPublic:
+    """The holder as answered: the ID number masked unless the client may read it in full."""
+    id_number = holder.id_number
+    if Scope.id_numbers_read not in client.scope_set:
+        id_number = mask_id_number(id_number)
+    return HolderPublic(
+        id=holder.id,
+        jurisdiction=holder.jurisdiction,
+        id_number=id_number,
+        name=holder.name,
+        permit=PermitOut(
+            number=holder.permit_number,
+            issued_on=holder.permit_issued_on,
+            valid_until=holder.permit_valid_until,
+            status=PermitStatus(holder.permit_status),
+        ),
+        created_at=holder.created_at,
+        updated_at=holder.updated_at,
+    )
+
+
+@router.post(
+    "",
+    operation_id="createHolder",
+    status_code=status.HTTP_201_CREATED,
+    response_model=HolderPublic,
+    responses=problem_responses(400, 401, 403, 409, 415, 422),
+    openapi_extra=request_body(HolderCreate),
+)
+def create_holder(
+    client: HoldersWriter,
+    session: SessionDep,
+    catalogue: CatalogueDep,
+    today: TodayDep,
+    body: Annotated[HolderCreate, Depends(json_body(HolderCreate))],
+    request: Request,
+    response: Response,
+) -> HolderPublic:
+    holder = service.create_holder(session, client, body, catalogue, today)
+    response.headers["Location"] = str(request.url_for("read_holder", holder_id=holder.id))
+    response.headers["ETag"] = holder.etag
+    return holder_public(holder, client)
+
+
+@router.get(
+    "",
+    operation_id="listHolders",
+    response_model=Page[HolderPublic],
+    responses=problem_responses(401, 403, 422),
+)
+def list_holders(
+    client: HoldersReader,
+    session: SessionDep,
+    catalogue: CatalogueDep,
+    today: TodayDep,
+    jurisdiction: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
+    district: Annotated[
+        str | None, Query(pattern=r"^[0-9]{6}$", description="Current district today")
+    ] = None,
+    permit_status: PermitStatus | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[HolderPublic]:
+    items, next_cursor = service.list_holders(
+        session,
+        client,
+        catalogue,
+        today,
+        jurisdiction=jurisdiction,
+        district=district,
+        permit_status=permit_status,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[holder_public(h, client) for h in items], next_cursor=next_cursor)
+
+
+@router.post(
+    "/lookup",
+    operation_id="lookupHolder",
+    response_model=HolderPublic,
+    responses=problem_responses(400, 401, 403, 404, 415, 422),
+    openapi_extra=request_body(HolderLookup),
+)
+def lookup_holder(
+    client: HoldersReader,
+    session: SessionDep,
+    catalogue: CatalogueDep,
+    body: Annotated[HolderLookup, Depends(json_body(HolderLookup))],
+    response: Response,
+) -> HolderPublic:
+    holder = service.lookup_holder(session, client, body, catalogue)
+    response.headers["ETag"] = holder.etag
+    return holder_public(holder, client)
+
+
+@router.get(
+    "/{holder_id}",
+    operation_id="readHolder",
+    name="read_holder",
+    response_model=HolderPublic,
+    responses=problem_responses(401, 403, 404),
+)
+def read_holder(client: HoldersReader, holder: ReadableHolder, response: Response) -> HolderPublic:
+    response.headers["ETag"] = holder.etag
+    return holder_public(holder, client)
+
+
+@router.patch(
+    "/{holder_id}",
+    operation_id="updateHolder",
+    response_model=HolderPublic,
+    responses=problem_responses(400, 401, 403, 404, 412, 415, 422, 428),
+    openapi_extra=request_body(HolderPatch, MERGE_PATCH_TYPES),
+)
+def update_holder(
+    client: HoldersWriter,
+    holder: WritableHolder,
+    session: SessionDep,
+    today: TodayDep,
+    body: Annotated[HolderPatch, Depends(json_body(HolderPatch, MERGE_PATCH_TYPES))],
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> HolderPublic:
+    holder = service.patch_holder(session, holder, body, if_match, today)
+    response.headers["ETag"] = holder.etag
+    return holder_public(holder, client)

@@ -1,0 +1,155 @@
+"""A holder's records: residence periods, insurance periods and adjustments (SPEC §4, §7).
+
+The three collections behave alike (create, list, read, delete), so one function builds each
+router from its kind; what differs (the check before storing, the public shape) is passed in.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from pydantic import BaseModel
+
+from app.api.deps import (
+    CatalogueDep,
+    Cursor,
+    HoldersWriter,
+    Limit,
+    ReadableHolder,
+    SessionDep,
+    TodayDep,
+    WritableHolder,
+    json_body,
+)
+from app.api.openapi import request_body
+from app.core.errors import problem_responses
+from app.policies.catalogue import Catalogue
+from app.register import service
+from app.register.models import Adjustment, Holder, InsurancePeriod, ResidencePeriod
+from app.register.schemas import (
+    AdjustmentCreate,
+    AdjustmentPublic,
+    InsurancePeriodCreate,
+    InsurancePeriodPublic,
+    Page,
+    ResidencePeriodCreate,
+    ResidencePeriodPublic,
+)
+from app.scoring.calendar import Month
+
+
+def _insurance_public(period: InsurancePeriod) -> InsurancePeriodPublic:
+    return InsurancePeriodPublic(
+        id=period.id,
+        district=period.district,
+        type=period.type,  # type: ignore[arg-type]
+        start_month=str(Month.of(period.start_month)),
+        end_month=str(Month.of(period.end_month)) if period.end_month else None,
+        source=period.source,
+    )
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    path: str  # residence-periods
+    singular: str  # ResidencePeriod, for operation ids
+    plural: str
+    model: type[Any]
+    create_schema: type[BaseModel]
+    public_schema: type[BaseModel]
+    add: Callable[[Any, Holder, Any, Catalogue, date], Any]
+    public: Callable[[Any], BaseModel]
+
+
+KINDS = [
+    RecordKind(
+        "residence-periods", "ResidencePeriod", "ResidencePeriods", ResidencePeriod,
+        ResidencePeriodCreate, ResidencePeriodPublic, service.add_residence_period,
+        ResidencePeriodPublic.model_validate,
+    ),
+    RecordKind(
+        "insurance-periods", "InsurancePeriod", "InsurancePeriods", InsurancePeriod,
+        InsurancePeriodCreate, InsurancePeriodPublic, service.add_insurance_period,
+        _insurance_public,
+    ),
+    RecordKind(
+        "adjustments", "Adjustment", "Adjustments", Adjustment,
+        AdjustmentCreate, AdjustmentPublic,
+        lambda session, holder, body, catalogue, today: service.add_adjustment(
+            session, holder, body, catalogue
+        ),
+        AdjustmentPublic.model_validate,
+    ),
+]  # fmt: skip
+
+
+def records_router(kind: RecordKind) -> APIRouter:
+    router = APIRouter(prefix="/holders/{holder_id}/" + kind.path, tags=["records"])
+    public_schema: Any = kind.public_schema
+    read_name = f"read_{kind.singular}"
+
+    @router.post(
+        "",
+        operation_id=f"create{kind.singular}",
+        status_code=status.HTTP_201_CREATED,
+        response_model=public_schema,
+        responses=problem_responses(400, 401, 403, 404, 415, 422),
+        openapi_extra=request_body(kind.create_schema),
+    )
+    def create(
+        client: HoldersWriter,
+        holder: WritableHolder,
+        session: SessionDep,
+        catalogue: CatalogueDep,
+        today: TodayDep,
+        body: Annotated[Any, Depends(json_body(kind.create_schema))],
+        request: Request,
+        response: Response,
+    ) -> Any:
+        record = kind.add(session, holder, body, catalogue, today)
+        response.headers["Location"] = str(
+            request.url_for(read_name, holder_id=holder.id, record_id=record.id)
+        )
+        return kind.public(record)
+
+    @router.get(
+        "",
+        operation_id=f"list{kind.plural}",
+        response_model=Page[public_schema],  # type: ignore[valid-type]
+        responses=problem_responses(401, 403, 404, 422),
+    )
+    def list_(
+        holder: ReadableHolder, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+    ) -> Any:
+        items, next_cursor = service.list_records(session, kind.model, holder, limit, cursor)
+        return Page[public_schema](  # type: ignore[valid-type]
+            items=[kind.public(r) for r in items], next_cursor=next_cursor
+        )
+
+    @router.get(
+        "/{record_id}",
+        operation_id=f"read{kind.singular}",
+        name=read_name,
+        response_model=public_schema,
+        responses=problem_responses(401, 403, 404),
+    )
+    def read(holder: ReadableHolder, session: SessionDep, record_id: str) -> Any:
+        return kind.public(service.get_record(session, kind.model, holder, record_id))
+
+    @router.delete(
+        "/{record_id}",
+        operation_id=f"delete{kind.singular}",
+        status_code=status.HTTP_204_NO_CONTENT,
+        response_class=Response,
+        responses=problem_responses(401, 403, 404),
+    )
+    def delete(holder: WritableHolder, session: SessionDep, record_id: str) -> Response:
+        service.delete_record(session, service.get_record(session, kind.model, holder, record_id))
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    return router
+
+
+routers = [records_router(kind) for kind in KINDS]

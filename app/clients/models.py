@@ -1,0 +1,44 @@
+"""API clients: other systems calling jifen, each with a hashed key, scopes and jurisdictions."""
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.db.base import Sequence, UTCDateTime, utcnow
+
+ALL_JURISDICTIONS = "all"
+
+
+class ApiClient(SQLModel, table=True):
+    __tablename__ = "api_clients"
+
+    seq: int | None = Field(
+        default=None, sa_column=sa.Column(Sequence, primary_key=True, autoincrement=True)
+    )
+    id: uuid.UUID = Field(
+        default_factory=uuid.uuid4, sa_column=sa.Column(sa.Uuid, unique=True, nullable=False)
+    )
+    name: str = Field(sa_column=sa.Column(sa.String(100), unique=True, nullable=False))
+    # SHA-256 of the key, hex: the key itself is never stored (SPEC §7).
+    key_digest: str = Field(sa_column=sa.Column(sa.String(64), unique=True, nullable=False))
+    # Space-separated, so that the column reads the same on both databases.
+    scopes: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
+    jurisdictions: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+    @property
+    def all_jurisdictions(self) -> bool:
+        return self.jurisdictions == ALL_JURISDICTIONS
+
+    @property
+    def jurisdiction_set(self) -> frozenset[str]:
+        return frozenset() if self.all_jurisdictions else frozenset(self.jurisdictions.split())
+
+    def holds(self, jurisdiction: str) -> bool:
+        return self.all_jurisdictions or jurisdiction in self.jurisdiction_set

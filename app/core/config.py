@@ -1,0 +1,41 @@
+"""Settings: every `JIFEN_*` environment variable, read once and passed down."""
+
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_POLICY_DIR = Path(__file__).resolve().parent.parent / "policies" / "data"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JIFEN_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        "sqlite:///./jifen.db",
+        description="SQLAlchemy URL; PostgreSQL as postgresql+psycopg://user@host/db",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_level: str = "info"
+    timezone: str = Field("Asia/Shanghai", description="'today' for as_of and record checks")
+    policy_dir: Path = Field(DEFAULT_POLICY_DIR, description="folder of policy YAML files")
+    load_policies: bool = Field(True, description="load the policy files at start-up")
+    max_body_bytes: int = Field(1024 * 1024, description="request body limit (413 beyond)")
+    db_timeout_seconds: float = Field(5.0, description="connect and statement timeout")
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def today(self) -> date:
+        """SPEC §7: today is the date in JIFEN_TIMEZONE."""
+        return datetime.now(self.zone).date()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,207 @@
+"""Errors as RFC 9457 problem+json, mapped in one place.
+
+Domain code raises the named exceptions below; `install_error_handlers` turns them, and the
+framework's own errors, into problem documents. Bodies never carry values the client sent
+(an ID number could be one), stack traces or SQL.
+"""
+
+import logging
+import traceback
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("jifen.errors")
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of the API answers."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+class ApiError(Exception):
+    """An answer other than success, with a status and a human-readable detail."""
+
+    status = 400
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class PreconditionFailed(ApiError):
+    status = 412
+
+
+class PreconditionRequired(ApiError):
+    status = 428
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+
+
+class InvalidInput(ApiError):
+    """422 naming each bad field."""
+
+    status = 422
+
+    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
+        names = ", ".join(e.field for e in errors)
+        super().__init__(detail or f"Invalid input: {names}.", errors=errors)
+
+
+def invalid(field: str, message: str) -> InvalidInput:
+    return InvalidInput([FieldError(field=field, message=message)])
+
+
+def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """`("body", "permit", "valid_until")` -> `permit.valid_until`; list indexes as `[0]`."""
+    path = ""
+    for part in loc:
+        if part in ("body", "query", "path", "header") and not path:
+            continue
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "body"
+
+
+def errors_from_pydantic(
+    errors: list[dict[str, Any]], prefix: tuple[Any, ...] = ()
+) -> list[FieldError]:
+    # Only `msg` is kept: pydantic's `input` would echo the client's value (maybe an ID number).
+    return [
+        FieldError(field=field_path(prefix + tuple(e["loc"])), message=_message(e)) for e in errors
+    ]
+
+
+def _message(error: dict[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return "Unknown field."
+    if error["type"] == "missing":
+        return "Field required."
+    return str(error["msg"])
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    title = HTTPStatus(status).phrase
+    problem = Problem(title=title, status=status, detail=detail, errors=errors)
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the problem answers a route can give."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return problem_response(exc.status, exc.detail, exc.errors, exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = {404: "No such resource.", 405: "Method not allowed on this resource."}.get(
+            exc.status_code, HTTPStatus(exc.status_code).phrase
+        )
+        return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = errors_from_pydantic(list(exc.errors()))
+        return problem_response(
+            422, "Invalid input: " + ", ".join(e.field for e in errors) + ".", errors
+        )
+
+    @app.exception_handler(ValidationError)
+    async def model_validation_error(request: Request, exc: ValidationError) -> JSONResponse:
+        # A response model failing is our bug, not the client's.
+        log.error("response validation failed: %s", exc.error_count())
+        return problem_response(500, "Internal error.")
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database error: %s", type(exc.orig).__name__)
+        return problem_response(
+            503, "The database is unavailable; retry later.", headers={"Retry-After": "5"}
+        )
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        # The message may quote SQL parameters (an ID number): log where, not what.
+        where = "".join(traceback.format_tb(exc.__traceback__))
+        log.error("unhandled %s\n%s", type(exc).__name__, where)
+        return problem_response(500, "Internal error.")

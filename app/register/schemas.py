@@ -1,0 +1,168 @@
+"""What clients write and read (SPEC §4, §7). Inputs refuse unknown keys and parse strictly;
+rules that need the holder, the date or the policies live in `service.py`."""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+)
+
+from app.register.models import Housing, InsuranceType, PermitStatus
+
+DivisionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$"), Field(examples=["441702"])]
+MonthText = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$"),
+    Field(description="A month, YYYY-MM", examples=["2023-05"]),
+]
+IdNumberText = Annotated[str, StringConstraints(min_length=1, max_length=18)]
+
+
+class Input(BaseModel):
+    """A request body: strict types, unknown keys refused (SPEC §4)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Output(BaseModel):
+    """An answer. Optional keys without a value are left out rather than written as null
+    (SPEC §7), except those where null means something (an open end)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"source", "note"})
+
+    @model_serializer(mode="wrap")
+    def _omit_none(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        # No return annotation: with one, pydantic would document the answer as a bare dict.
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if not (v is None and k in self.omitted_when_none)}
+
+
+class PermitIn(Input):
+    number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    issued_on: date
+    valid_until: date
+    status: PermitStatus
+
+
+class HolderCreate(Input):
+    jurisdiction: DivisionCode
+    id_number: IdNumberText
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    permit: PermitIn
+
+
+class PermitPatch(Input):
+    number: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    issued_on: date | None = None
+    valid_until: date | None = None
+    status: PermitStatus | None = None
+
+
+class HolderPatch(Input):
+    """JSON Merge Patch (RFC 7396) of `name` and `permit`; every given key must have a value."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    permit: PermitPatch | None = None
+
+
+class PermitOut(Output):
+    number: str
+    issued_on: date
+    valid_until: date
+    status: PermitStatus
+
+
+class HolderPublic(Output):
+    id: uuid.UUID
+    jurisdiction: str
+    id_number: str = Field(description="Masked (first 6 and last 4) without id_numbers:read")
+    name: str
+    permit: PermitOut
+    created_at: datetime
+    updated_at: datetime
+
+
+class HolderLookup(Input):
+    jurisdiction: DivisionCode
+    id_number: IdNumberText
+
+
+class ResidencePeriodCreate(Input):
+    district: DivisionCode
+    start_date: date
+    end_date: date | None = None
+    housing: Housing = Housing.other
+    source: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class ResidencePeriodPublic(Output):
+    id: uuid.UUID
+    district: str
+    start_date: date
+    end_date: date | None
+    housing: Housing
+    source: str | None = None
+
+
+class InsurancePeriodCreate(Input):
+    district: DivisionCode
+    type: InsuranceType
+    start_month: MonthText
+    end_month: MonthText | None = None
+    source: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class InsurancePeriodPublic(Output):
+    id: uuid.UUID
+    district: str
+    type: InsuranceType
+    start_month: str
+    end_month: str | None
+    source: str | None = None
+
+
+class AdjustmentCreate(Input):
+    code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    effective_from: date
+    effective_to: date | None = None
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class AdjustmentPublic(Output):
+    id: uuid.UUID
+    code: str
+    effective_from: date
+    effective_to: date | None
+    note: str | None = None
+
+
+class EndorsementCreate(Input):
+    endorsed_on: date | None = None
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class EndorsementPublic(Output):
+    id: uuid.UUID
+    endorsed_on: date
+    previous_valid_until: date
+    valid_until: date
+    client: str
+    note: str | None = None
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """A collection: `next_cursor` is null on the last page (SPEC §7)."""
+
+    items: list[T]
+    next_cursor: str | None

@@ -1,0 +1,459 @@
+"""The register's rules (SPEC §4, §7): creating, reading and changing holders and their records.
+
+Services take a session and return table models; routes only translate HTTP. Every check that
+can fail runs before anything is written, so a refused request leaves nothing behind.
+"""
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, col, select
+
+from app.clients.models import ApiClient
+from app.core.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    invalid,
+)
+from app.db.base import utcnow
+from app.policies.catalogue import Catalogue
+from app.register.codes import (
+    id_number_problem,
+    is_division_code,
+    jurisdiction_prefix,
+    normalize_id_number,
+)
+from app.register.models import (
+    Adjustment,
+    Endorsement,
+    Holder,
+    InsurancePeriod,
+    PermitStatus,
+    ResidencePeriod,
+)
+from app.register.schemas import (
+    AdjustmentCreate,
+    EndorsementCreate,
+    HolderCreate,
+    HolderLookup,
+    HolderPatch,
+    InsurancePeriodCreate,
+    ResidencePeriodCreate,
+)
+from app.scoring.calendar import Month, add_months
+
+Record = TypeVar("Record", ResidencePeriod, InsurancePeriod, Adjustment, Endorsement)
+
+
+# --- cursors -------------------------------------------------------------------------------
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The insertion sequence after which a page starts: stable under inserts."""
+    if cursor is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not text.startswith("s"):
+            raise ValueError
+        return int(text[1:])
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise invalid("cursor", "Not a cursor this service gave.") from None
+
+
+def page_of(rows: Sequence[Record] | Sequence[Holder], limit: int) -> tuple[list[Any], str | None]:
+    """Rows were fetched with `limit + 1`: the extra one says whether a next page exists."""
+    items = list(rows[:limit])
+    more = len(rows) > limit
+    next_cursor = encode_cursor(items[-1].seq) if more and items else None  # type: ignore[arg-type]
+    return items, next_cursor
+
+
+# --- holders -------------------------------------------------------------------------------
+
+
+def _check_jurisdiction(
+    catalogue: Catalogue, client: ApiClient, jurisdiction: str, field: str = "jurisdiction"
+) -> None:
+    """Step 3 of SPEC §7's order: an unknown jurisdiction is 422, one not held is 403."""
+    if not catalogue.known(jurisdiction):
+        raise invalid(field, "Unknown jurisdiction: no published policy.")
+    if not client.holds(jurisdiction):
+        raise Forbidden(f"This client does not hold jurisdiction {jurisdiction}.")
+
+
+def _permit_errors(issued_on: date, valid_until: date, today: date) -> list[FieldError]:
+    errors = []
+    if issued_on > today:
+        errors.append(FieldError(field="permit.issued_on", message="Cannot be after today."))
+    if valid_until < issued_on:
+        errors.append(
+            FieldError(field="permit.valid_until", message="Cannot be before permit.issued_on.")
+        )
+    return errors
+
+
+def create_holder(
+    session: Session, client: ApiClient, body: HolderCreate, catalogue: Catalogue, today: date
+) -> Holder:
+    errors = _permit_errors(body.permit.issued_on, body.permit.valid_until, today)
+    id_number = normalize_id_number(body.id_number)
+    if problem := id_number_problem(id_number, today):
+        errors.append(FieldError(field="id_number", message=problem))
+    if not catalogue.known(body.jurisdiction):
+        errors.append(
+            FieldError(field="jurisdiction", message="Unknown jurisdiction: no published policy.")
+        )
+    if errors:
+        raise InvalidInput(errors)
+    _check_jurisdiction(catalogue, client, body.jurisdiction)
+    holder = Holder(
+        jurisdiction=body.jurisdiction,
+        id_number=id_number,
+        name=body.name,
+        permit_number=body.permit.number,
+        permit_issued_on=body.permit.issued_on,
+        permit_valid_until=body.permit.valid_until,
+        permit_status=body.permit.status.value,
+    )
+    session.add(holder)
+    try:
+        session.commit()
+    except IntegrityError:
+        # The database decides, even between concurrent requests.
+        session.rollback()
+        raise Conflict("This ID number is already registered in the jurisdiction.") from None
+    return holder
+
+
+def parse_id(value: str, what: str) -> uuid.UUID:
+    """An id that is not a UUID is an unknown id: 404, like any other."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"No such {what}.") from None
+
+
+def get_holder(session: Session, client: ApiClient, holder_id: str) -> Holder:
+    """A holder the client may see, or 404: nothing says a person exists elsewhere (SPEC §7)."""
+    holder = session.exec(select(Holder).where(Holder.id == parse_id(holder_id, "holder"))).first()
+    if holder is None or not client.holds(holder.jurisdiction):
+        raise NotFound("No such holder.")
+    return holder
+
+
+def lookup_holder(
+    session: Session, client: ApiClient, body: HolderLookup, catalogue: Catalogue
+) -> Holder:
+    if not catalogue.known(body.jurisdiction):
+        raise invalid("jurisdiction", "Unknown jurisdiction: no published policy.")
+    # A lookup outside the client's jurisdictions is a 404 like any other miss (SPEC §7).
+    id_number = normalize_id_number(body.id_number)
+    holder = session.exec(
+        select(Holder).where(
+            Holder.jurisdiction == body.jurisdiction, Holder.id_number == id_number
+        )
+    ).first()
+    if holder is None or not client.holds(holder.jurisdiction):
+        raise NotFound("No holder with this ID number in the jurisdiction.")
+    return holder
+
+
+def current_district_sql(today: date) -> sa.ScalarSelect[str]:
+    """SPEC §6.3 in SQL: the district of the matching period covering today with the latest
+    start (first recorded on ties). Matching means inside the holder's jurisdiction, whose
+    prefix is its code without trailing `00` pairs."""
+    prefix = jurisdiction_prefix_sql(Holder.jurisdiction)
+    return (
+        select(ResidencePeriod.district)
+        .where(
+            ResidencePeriod.holder_id == Holder.id,
+            ResidencePeriod.start_date <= today,
+            sa.or_(col(ResidencePeriod.end_date).is_(None), col(ResidencePeriod.end_date) > today),
+            col(ResidencePeriod.district).startswith(prefix),
+        )
+        .order_by(col(ResidencePeriod.start_date).desc(), col(ResidencePeriod.seq))
+        .limit(1)
+        .correlate(Holder)
+        .scalar_subquery()
+    )
+
+
+def jurisdiction_prefix_sql(code: Any) -> sa.Case[str]:
+    """SPEC §6.1 for a 6-digit code column: trailing `00` pairs removed."""
+    return sa.case(
+        (sa.func.substr(code, 3, 4) == "0000", sa.func.substr(code, 1, 2)),
+        (sa.func.substr(code, 5, 2) == "00", sa.func.substr(code, 1, 4)),
+        else_=code,
+    )
+
+
+def list_holders(
+    session: Session,
+    client: ApiClient,
+    catalogue: Catalogue,
+    today: date,
+    *,
+    jurisdiction: str | None,
+    district: str | None,
+    permit_status: PermitStatus | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Holder], str | None]:
+    after = decode_cursor(cursor)
+    if jurisdiction is not None:
+        _check_jurisdiction(catalogue, client, jurisdiction)
+    query = select(Holder).where(col(Holder.seq) > after)
+    if not client.all_jurisdictions:
+        query = query.where(col(Holder.jurisdiction).in_(client.jurisdiction_set))
+    if jurisdiction is not None:
+        query = query.where(Holder.jurisdiction == jurisdiction)
+    if permit_status is not None:
+        query = query.where(Holder.permit_status == permit_status.value)
+    if district is not None:
+        query = query.where(current_district_sql(today) == district)
+    rows = session.exec(query.order_by(col(Holder.seq)).limit(limit + 1)).all()
+    return page_of(rows, limit)
+
+
+def patch_holder(
+    session: Session, holder: Holder, patch: HolderPatch, if_match: str | None, today: date
+) -> Holder:
+    """JSON Merge Patch of name and permit; `If-Match` must name the current version."""
+    errors = [
+        FieldError(field=name, message="Cannot be removed.")
+        for name in patch.model_fields_set
+        if getattr(patch, name) is None
+    ]
+    if patch.permit is not None:
+        errors += [
+            FieldError(field=f"permit.{name}", message="Cannot be removed.")
+            for name in patch.permit.model_fields_set
+            if getattr(patch.permit, name) is None
+        ]
+        if patch.permit.issued_on is not None and patch.permit.issued_on > today:
+            errors.append(FieldError(field="permit.issued_on", message="Cannot be after today."))
+    if errors:
+        raise InvalidInput(errors)
+    if if_match is None:
+        raise PreconditionRequired("A PATCH needs If-Match with the holder's ETag.")
+    if holder.etag not in (tag.strip() for tag in if_match.split(",")):
+        raise PreconditionFailed("The holder has changed since this ETag; read it again.")
+    values: dict[str, Any] = {}
+    if patch.name is not None:
+        values["name"] = patch.name
+    if patch.permit is not None:
+        for name, value in patch.permit.model_dump(exclude_none=True).items():
+            values[f"permit_{name}"] = value.value if hasattr(value, "value") else value
+    issued_on = values.get("permit_issued_on", holder.permit_issued_on)
+    valid_until = values.get("permit_valid_until", holder.permit_valid_until)
+    if valid_until < issued_on:
+        field = "permit.valid_until" if "permit_valid_until" in values else "permit.issued_on"
+        raise invalid(field, "permit.valid_until cannot be before permit.issued_on.")
+    return _bump(session, holder, values)
+
+
+def _bump(session: Session, holder: Holder, values: dict[str, Any]) -> Holder:
+    """Write `values` only if nobody else changed the holder meanwhile (compare-and-set on the
+    version), so that concurrent writers never lose an update."""
+    values = {**values, "version": holder.version + 1, "updated_at": utcnow()}
+    result = session.execute(
+        sa.update(Holder)
+        .where(col(Holder.id) == holder.id, col(Holder.version) == holder.version)
+        .values(**values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise PreconditionFailed("The holder has changed meanwhile; read it again.")
+    session.commit()
+    session.refresh(holder)
+    return holder
+
+
+# --- records -------------------------------------------------------------------------------
+
+
+def _district_errors(
+    catalogue: Catalogue, holder: Holder, district: str, field: str = "district"
+) -> list[FieldError]:
+    """SPEC §4: well formed; inside the holder's jurisdiction, one of its districts. Records in
+    other cities are kept (never counted, §6.1)."""
+    if not is_division_code(district):
+        return [FieldError(field=field, message="Not a division code (GB/T 2260).")]
+    prefix = jurisdiction_prefix(holder.jurisdiction)
+    districts = catalogue.districts.get(holder.jurisdiction, frozenset())
+    if district.startswith(prefix) and district not in districts:
+        return [
+            FieldError(field=field, message="Inside the jurisdiction but not one of its districts.")
+        ]
+    return []
+
+
+def add_residence_period(
+    session: Session,
+    holder: Holder,
+    body: ResidencePeriodCreate,
+    catalogue: Catalogue,
+    today: date,
+) -> ResidencePeriod:
+    errors = _district_errors(catalogue, holder, body.district)
+    if body.start_date > today:
+        errors.append(FieldError(field="start_date", message="Cannot be after today."))
+    if body.end_date is not None and body.end_date <= body.start_date:
+        errors.append(FieldError(field="end_date", message="Must be after start_date."))
+    if errors:
+        raise InvalidInput(errors)
+    return _store(
+        session,
+        ResidencePeriod(
+            holder_id=holder.id,
+            district=body.district,
+            start_date=body.start_date,
+            end_date=body.end_date,
+            housing=body.housing.value,
+            source=body.source,
+        ),
+    )
+
+
+def add_insurance_period(
+    session: Session,
+    holder: Holder,
+    body: InsurancePeriodCreate,
+    catalogue: Catalogue,
+    today: date,
+) -> InsurancePeriod:
+    errors = _district_errors(catalogue, holder, body.district)
+    start = Month.parse(body.start_month)
+    end = Month.parse(body.end_month) if body.end_month is not None else None
+    if start > Month.of(today):
+        errors.append(FieldError(field="start_month", message="Cannot be after this month."))
+    if end is not None and end < start:
+        errors.append(FieldError(field="end_month", message="Cannot be before start_month."))
+    if errors:
+        raise InvalidInput(errors)
+    return _store(
+        session,
+        InsurancePeriod(
+            holder_id=holder.id,
+            district=body.district,
+            type=body.type.value,
+            start_month=start.first_day,
+            end_month=end.first_day if end is not None else None,
+            source=body.source,
+        ),
+    )
+
+
+def add_adjustment(
+    session: Session, holder: Holder, body: AdjustmentCreate, catalogue: Catalogue
+) -> Adjustment:
+    errors = []
+    codes = catalogue.adjustment_codes
+    if codes is not None and body.code not in codes.get(holder.jurisdiction, frozenset()):
+        errors.append(
+            FieldError(field="code", message="Not in the catalogue of any published version.")
+        )
+    if body.effective_to is not None and body.effective_to <= body.effective_from:
+        errors.append(FieldError(field="effective_to", message="Must be after effective_from."))
+    if errors:
+        raise InvalidInput(errors)
+    return _store(
+        session,
+        Adjustment(
+            holder_id=holder.id,
+            code=body.code,
+            effective_from=body.effective_from,
+            effective_to=body.effective_to,
+            note=body.note,
+        ),
+    )
+
+
+def _store(session: Session, record: Record) -> Record:
+    session.add(record)
+    session.commit()
+    return record
+
+
+def list_records(
+    session: Session, model: type[Record], holder: Holder, limit: int, cursor: str | None
+) -> tuple[list[Record], str | None]:
+    after = decode_cursor(cursor)
+    rows = session.exec(
+        select(model)
+        .where(model.holder_id == holder.id, col(model.seq) > after)
+        .order_by(col(model.seq))
+        .limit(limit + 1)
+    ).all()
+    return page_of(rows, limit)
+
+
+def get_record(session: Session, model: type[Record], holder: Holder, record_id: str) -> Record:
+    record = session.exec(
+        select(model).where(model.holder_id == holder.id, model.id == parse_id(record_id, "record"))
+    ).first()
+    if record is None:
+        raise NotFound("No such record for this holder.")
+    return record
+
+
+def delete_record(session: Session, record: SQLModel) -> None:
+    session.delete(record)
+    session.commit()
+
+
+def endorse(
+    session: Session,
+    holder: Holder,
+    body: EndorsementCreate,
+    client: ApiClient,
+    catalogue: Catalogue,
+    today: date,
+) -> Endorsement:
+    """SPEC §7: valid_until = max(valid_until, endorsed_on) + the policy's endorsement months."""
+    endorsed_on = body.endorsed_on or today
+    errors = []
+    if endorsed_on > today:
+        errors.append(FieldError(field="endorsed_on", message="Cannot be after today."))
+    if endorsed_on < holder.permit_issued_on:
+        errors.append(
+            FieldError(field="endorsed_on", message="Cannot be before the permit's issued_on.")
+        )
+    months = catalogue.endorsement_months(holder.jurisdiction, endorsed_on)
+    if months is None and not errors:
+        errors.append(FieldError(field="endorsed_on", message="No policy in force on this date."))
+    if errors:
+        raise InvalidInput(errors)
+    if holder.permit_status != PermitStatus.active:
+        raise invalid("permit.status", f"A {holder.permit_status} permit cannot be endorsed.")
+    previous = holder.permit_valid_until
+    assert months is not None
+    endorsement = Endorsement(
+        holder_id=holder.id,
+        endorsed_on=endorsed_on,
+        previous_valid_until=previous,
+        valid_until=add_months(max(previous, endorsed_on), months),
+        client=client.name,
+        note=body.note,
+    )
+    session.add(endorsement)
+    # The endorsement and the new valid_until land together, or neither does.
+    session.flush()
+    _bump(session, holder, {"permit_valid_until": endorsement.valid_until})
+    return endorsement

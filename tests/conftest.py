@@ -1,0 +1,166 @@
+"""Fixtures: a fresh, migrated database per test run, on SQLite or PostgreSQL.
+
+`JIFEN_TEST_DATABASE=postgresql` runs the suite on PostgreSQL (`JIFEN_TEST_POSTGRES_URL`, by
+default the local server's `test` database, in which a private database is created and dropped).
+With CI=true a PostgreSQL run that cannot reach its server fails instead of skipping.
+"""
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.clients.service import create_client
+from app.core.config import Settings
+from app.db.base import metadata
+from app.db.migrations import upgrade
+from app.main import create_app
+from tests.ids import make_id_number
+
+BACKEND = os.environ.get("JIFEN_TEST_DATABASE", "sqlite")
+POSTGRES_URL = os.environ.get(
+    "JIFEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def pytest_report_header() -> str:
+    return f"jifen test database: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty database of the chosen backend for this run, migrated to head."""
+    if BACKEND == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'jifen.db'}"
+        upgrade(url)
+        yield url
+        return
+    with fresh_postgres_database() as url:
+        upgrade(url)
+        yield url
+
+
+def fresh_postgres_database() -> Any:
+    """A context manager: a private PostgreSQL database, dropped afterwards."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def manager() -> Iterator[str]:
+        admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except sa.exc.OperationalError as exc:
+            admin.dispose()
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"CI needs PostgreSQL at {POSTGRES_URL}: {exc}")
+            pytest.skip(f"PostgreSQL does not answer at {POSTGRES_URL}; PostgreSQL run skipped")
+        name = f"jifen_test_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield (
+                sa.engine.make_url(POSTGRES_URL)
+                .set(database=name)
+                .render_as_string(hide_password=False)
+            )
+        finally:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+    return manager()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, load_policies=False)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Any:
+    return create_app(settings)
+
+
+@pytest.fixture
+def engine(app: Any) -> Iterator[sa.Engine]:
+    engine: sa.Engine = app.state.engine
+    yield engine
+    # Each test starts from an empty register.
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def http(app: Any, engine: sa.Engine) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+ALL_SCOPES = [
+    "holders:read", "holders:write", "scores:read", "policies:write", "audit:read",
+]  # fmt: skip
+
+
+@pytest.fixture
+def make_key(engine: sa.Engine) -> Callable[..., dict[str, str]]:
+    """Headers of a new API client with the given scopes and jurisdictions."""
+
+    def make(
+        scopes: list[str] | None = None, jurisdictions: list[str] | None = None
+    ) -> dict[str, str]:
+        with Session(engine) as session:
+            _, key = create_client(
+                session,
+                f"client-{uuid.uuid4().hex[:8]}",
+                scopes or ALL_SCOPES,
+                jurisdictions or ["all"],
+            )
+        return {"Authorization": f"Bearer {key}"}
+
+    return make
+
+
+@pytest.fixture
+def auth(make_key: Callable[..., dict[str, str]]) -> dict[str, str]:
+    """A client with every scope but full ID numbers, in every jurisdiction."""
+    return make_key()
+
+
+def holder_body(
+    jurisdiction: str = "441700", id_number: str | None = None, **permit: Any
+) -> dict[str, Any]:
+    return {
+        "jurisdiction": jurisdiction,
+        "id_number": id_number or make_id_number(),
+        "name": "张三",
+        "permit": {
+            "number": "P-1",
+            "issued_on": "2020-01-01",
+            "valid_until": "2026-12-31",
+            "status": "active",
+            **permit,
+        },
+    }
+
+
+@pytest.fixture
+def new_holder(http: TestClient, auth: dict[str, str]) -> Callable[..., dict[str, Any]]:
+    def create(**kwargs: Any) -> dict[str, Any]:
+        response = http.post("/v1/holders", json=holder_body(**kwargs), headers=auth)
+        assert response.status_code == 201, response.text
+        holder: dict[str, Any] = response.json()
+        return holder
+
+    return create
+
+
+def today() -> date:
+    return Settings().today()
