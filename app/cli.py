@@ -8,12 +8,33 @@ from pathlib import Path
 from app.core.config import Settings
 
 
+def _prepare_database(settings: Settings) -> None:
+    """Migrate to head, then publish the policy files not yet published."""
+    from sqlmodel import Session
+
+    from app.db.migrations import upgrade
+    from app.db.session import make_engine
+    from app.policies.service import load_policy_files
+
+    upgrade(settings.database_url)
+    if settings.load_policies:
+        engine = make_engine(settings)
+        with Session(engine) as session:
+            for policy_id in load_policy_files(session, settings.policy_dir):
+                print(f"published policy {policy_id}", file=sys.stderr)
+        engine.dispose()
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from app.db.migrations import upgrade
+    from app.policies.service import PolicyLoadError
 
-    upgrade(settings.database_url)
+    try:
+        _prepare_database(settings)
+    except PolicyLoadError as exc:
+        print(f"error: policy not loaded: {exc}", file=sys.stderr)
+        return 1
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -55,6 +76,41 @@ def _clients_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _policies_check(settings: Settings, args: argparse.Namespace) -> int:
+    """Run each file's own test cases; print pass/fail per case."""
+    from app.policies.schema import PolicyError, load_policy_yaml
+    from app.scoring.engine import run_policy_case
+
+    paths = [Path(p) for p in args.files] or sorted(settings.policy_dir.glob("*.yaml"))
+    failed = 0
+    for path in paths:
+        try:
+            policy = load_policy_yaml(path.read_text(encoding="utf-8"), path.name)
+        except PolicyError as exc:
+            print(f"INVALID {exc}")
+            failed += 1
+            continue
+        for case in policy.tests:
+            problems = run_policy_case(policy, case)
+            print(f"{'FAIL' if problems else 'pass'} {policy.id}: {case.name}")
+            for problem in problems:
+                print(f"     {problem}")
+            failed += bool(problems)
+    print(f"{failed} failed" if failed else "all cases pass")
+    return 1 if failed else 0
+
+
+def _policies_load(settings: Settings, args: argparse.Namespace) -> int:
+    from app.policies.service import PolicyLoadError
+
+    try:
+        _prepare_database(settings)
+    except PolicyLoadError as exc:
+        print(f"error: policy not loaded: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _openapi(settings: Settings, args: argparse.Namespace) -> int:
     from app.main import create_app
 
@@ -90,6 +146,15 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--scope", nargs="+", required=True)
     create.add_argument("--jurisdiction", nargs="+", help="6-digit codes, or 'all'")
     create.set_defaults(run=_clients_create)
+
+    policies = commands.add_parser("policies", help="policy documents").add_subparsers(
+        dest="policies_command", required=True
+    )
+    check = policies.add_parser("check", help="run the test cases of policy files")
+    check.add_argument("files", nargs="*", help="YAML files (default: JIFEN_POLICY_DIR)")
+    check.set_defaults(run=_policies_check)
+    load = policies.add_parser("load", help="migrate, then publish the files of JIFEN_POLICY_DIR")
+    load.set_defaults(run=_policies_load)
 
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default="openapi/openapi.json", help="a file, or -")

@@ -7,10 +7,11 @@ from fastapi import FastAPI
 
 from app.api import health
 from app.api.openapi import build_openapi
-from app.api.v1 import endorsements, holders, records
+from app.api.v1 import endorsements, holders, policies, records, scores
 from app.core.config import Settings
 from app.core.errors import install_error_handlers
 from app.db.session import make_engine
+from app.policies.service import PolicyCache
 
 
 def app_version() -> str:
@@ -25,9 +26,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="jifen", version=app_version(), redoc_url=None)
     app.state.settings = settings
     app.state.engine = make_engine(settings)
+    app.state.policy_cache = PolicyCache()
     install_error_handlers(app)
     app.include_router(health.router)
-    for router in [holders.router, *records.routers, endorsements.router]:
+    for router in [
+        holders.router,
+        *records.routers,
+        endorsements.router,
+        scores.router,
+        policies.router,
+    ]:
         app.include_router(router, prefix="/v1")
 
     def openapi() -> dict[str, Any]:

@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from app.core.config import Settings
 from app.db.base import metadata
 from app.db.migrations import upgrade
 from app.main import create_app
+from app.policies.service import publish, read_policy_files
 from tests.ids import make_id_number
 
 BACKEND = os.environ.get("JIFEN_TEST_DATABASE", "sqlite")
@@ -164,3 +166,33 @@ def new_holder(http: TestClient, auth: dict[str, str]) -> Callable[..., dict[str
 
 def today() -> date:
     return Settings().today()
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHIPPED_POLICIES = Path(__file__).resolve().parent.parent / "app" / "policies" / "data"
+
+
+@pytest.fixture
+def load_policies(engine: sa.Engine) -> Callable[..., list[str]]:
+    """Publish policy files into the test database: the example fixture, or the shipped ones."""
+
+    def load(*paths: Path) -> list[str]:
+        with Session(engine) as session:
+            published = []
+            for policy in read_policy_files(list(paths)):
+                publish(session, policy)
+                published.append(policy.id)
+        return published
+
+    return load
+
+
+@pytest.fixture
+def example_policy(load_policies: Callable[..., list[str]]) -> str:
+    """A database holding only the example policy of SPEC §5 (the worked example's)."""
+    return load_policies(FIXTURES / "example_policy.yaml")[0]
+
+
+@pytest.fixture
+def shipped_policies(load_policies: Callable[..., list[str]]) -> list[str]:
+    return load_policies(*sorted(SHIPPED_POLICIES.glob("*.yaml")))

@@ -26,6 +26,7 @@ from app.core.errors import (
 )
 from app.core.security import Scope
 from app.policies.catalogue import Catalogue, builtin_catalogue
+from app.policies.service import PolicyBook, PolicyCache
 from app.register.models import Holder
 from app.register.service import get_holder
 
@@ -55,8 +56,17 @@ def get_today(settings: SettingsDep) -> date:
 TodayDep = Annotated[date, Depends(get_today)]
 
 
-def get_catalogue(session: SessionDep) -> Catalogue:
-    return builtin_catalogue()
+def get_policy_book(request: Request, session: SessionDep) -> PolicyBook:
+    cache: PolicyCache = request.app.state.policy_cache
+    return cache.get(session)
+
+
+PolicyBookDep = Annotated[PolicyBook, Depends(get_policy_book)]
+
+
+def get_catalogue(book: PolicyBookDep, today: TodayDep) -> Catalogue:
+    """The published policies, or the built-in table while none is loaded (SPEC §4)."""
+    return book.catalogue(today) if book.by_id else builtin_catalogue()
 
 
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
@@ -89,6 +99,7 @@ AnyClient = Annotated[ApiClient, Depends(require(None))]
 HoldersReader = Annotated[ApiClient, Depends(require(Scope.holders_read))]
 HoldersWriter = Annotated[ApiClient, Depends(require(Scope.holders_write))]
 ScoresReader = Annotated[ApiClient, Depends(require(Scope.scores_read))]
+PolicyWriter = Annotated[ApiClient, Depends(require(Scope.policies_write))]
 
 
 def readable_holder(
@@ -112,6 +123,11 @@ Cursor = Annotated[
 ]
 
 JSON_TYPES = ("application/json",)
+
+
+async def raw_body(request: Request) -> bytes:
+    """The body as bytes, for routes that take more than JSON (read after the path checks)."""
+    return await request.body()
 
 
 def json_body(model: type[M], media_types: tuple[str, ...] = JSON_TYPES) -> Callable[..., Any]:

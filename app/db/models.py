@@ -1,6 +1,17 @@
 """Every table model, imported in one place so that the metadata is complete for Alembic."""
 
 from app.clients.models import ApiClient
+from app.policies.models import PolicyVersion
 from app.register.models import Adjustment, Endorsement, Holder, InsurancePeriod, ResidencePeriod
+from app.scoring.models import Assessment
 
-__all__ = ["Adjustment", "ApiClient", "Endorsement", "Holder", "InsurancePeriod", "ResidencePeriod"]
+__all__ = [
+    "Adjustment",
+    "ApiClient",
+    "Assessment",
+    "Endorsement",
+    "Holder",
+    "InsurancePeriod",
+    "PolicyVersion",
+    "ResidencePeriod",
+]

@@ -4,7 +4,8 @@ known jurisdictions, their districts, adjustment codes and endorsement months.
 The published policies are the source; while none is loaded, the built-in table stands in.
 """
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from app.policies.builtin import BUILTIN_ENDORSEMENT_MONTHS, BUILTIN_JURISDICTIONS
@@ -24,18 +25,17 @@ class Catalogue:
     districts: dict[str, frozenset[str]]
     # None while no policy is loaded: codes are stored unchecked until a catalogue exists.
     adjustment_codes: dict[str, frozenset[str]] | None = None
-    endorsement_months_by_date: dict[str, list[tuple[date, int]]] = field(default_factory=dict)
+    # The endorsement_months of the version in force; None: the built-in table's months.
+    endorsement_months_of: Callable[[str, date], int | None] | None = None
 
     def known(self, jurisdiction: str) -> bool:
         return jurisdiction in self.jurisdictions
 
     def endorsement_months(self, jurisdiction: str, on: date) -> int | None:
         """`endorsement_months` of the version in force on `on`; None when none is."""
-        versions = self.endorsement_months_by_date.get(jurisdiction)
-        if versions is None:
+        if self.endorsement_months_of is None:
             return BUILTIN_ENDORSEMENT_MONTHS
-        in_force = [months for start, months in versions if start <= on]
-        return in_force[-1] if in_force else None
+        return self.endorsement_months_of(jurisdiction, on)
 
 
 def builtin_catalogue() -> Catalogue:

@@ -54,9 +54,27 @@ from app.register.schemas import (
 from app.scoring.calendar import Month, add_months
 
 Record = TypeVar("Record", ResidencePeriod, InsurancePeriod, Adjustment, Endorsement)
+NewRecord = ResidencePeriodCreate | InsurancePeriodCreate | AdjustmentCreate
 
 
 # --- cursors -------------------------------------------------------------------------------
+
+
+def encode_key_cursor(key: str) -> str:
+    """A cursor after an item of a list ordered by a text key (a code, a date)."""
+    return base64.urlsafe_b64encode(f"k{key}".encode()).decode().rstrip("=")
+
+
+def decode_key_cursor(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        text = ""
+    if not text.startswith("k"):
+        raise invalid("cursor", "Not a cursor this service gave.")
+    return text[1:]
 
 
 def encode_cursor(seq: int) -> str:
@@ -289,99 +307,94 @@ def _bump(session: Session, holder: Holder, values: dict[str, Any]) -> Holder:
 
 
 def _district_errors(
-    catalogue: Catalogue, holder: Holder, district: str, field: str = "district"
+    catalogue: Catalogue, jurisdiction: str, district: str, field: str
 ) -> list[FieldError]:
-    """SPEC §4: well formed; inside the holder's jurisdiction, one of its districts. Records in
-    other cities are kept (never counted, §6.1)."""
+    """SPEC §4: well formed; inside the jurisdiction, one of its districts in some published
+    version. Records in other cities are kept (never counted, §6.1)."""
     if not is_division_code(district):
         return [FieldError(field=field, message="Not a division code (GB/T 2260).")]
-    prefix = jurisdiction_prefix(holder.jurisdiction)
-    districts = catalogue.districts.get(holder.jurisdiction, frozenset())
-    if district.startswith(prefix) and district not in districts:
+    districts = catalogue.districts.get(jurisdiction, frozenset())
+    if district.startswith(jurisdiction_prefix(jurisdiction)) and district not in districts:
         return [
             FieldError(field=field, message="Inside the jurisdiction but not one of its districts.")
         ]
     return []
 
 
-def add_residence_period(
-    session: Session,
-    holder: Holder,
-    body: ResidencePeriodCreate,
-    catalogue: Catalogue,
-    today: date,
-) -> ResidencePeriod:
-    errors = _district_errors(catalogue, holder, body.district)
-    if body.start_date > today:
+def record_errors(
+    catalogue: Catalogue, jurisdiction: str, record: NewRecord, prefix: str = ""
+) -> list[FieldError]:
+    """The checks of SPEC §4 that hold for stored and simulated records alike: codes and the
+    order of dates. `prefix` places the fields inside a larger body."""
+    errors = []
+    if isinstance(record, ResidencePeriodCreate | InsurancePeriodCreate):
+        errors += _district_errors(catalogue, jurisdiction, record.district, prefix + "district")
+    if isinstance(record, ResidencePeriodCreate):
+        if record.end_date is not None and record.end_date <= record.start_date:
+            errors.append(
+                FieldError(field=prefix + "end_date", message="Must be after start_date.")
+            )
+    elif isinstance(record, InsurancePeriodCreate):
+        if record.end_month is not None and record.end_month < record.start_month:
+            errors.append(
+                FieldError(field=prefix + "end_month", message="Cannot be before start_month.")
+            )
+    else:
+        codes = catalogue.adjustment_codes
+        if codes is not None and record.code not in codes.get(jurisdiction, frozenset()):
+            errors.append(
+                FieldError(
+                    field=prefix + "code", message="Not in the catalogue of any published version."
+                )
+            )
+        if record.effective_to is not None and record.effective_to <= record.effective_from:
+            errors.append(
+                FieldError(field=prefix + "effective_to", message="Must be after effective_from.")
+            )
+    return errors
+
+
+def add_record(
+    session: Session, holder: Holder, body: NewRecord, catalogue: Catalogue, today: date
+) -> ResidencePeriod | InsurancePeriod | Adjustment:
+    """Check and store one record of the holder: all of it, or nothing."""
+    errors = record_errors(catalogue, holder.jurisdiction, body)
+    # Stored records cannot start in the future; simulations may (SPEC §4).
+    if isinstance(body, ResidencePeriodCreate) and body.start_date > today:
         errors.append(FieldError(field="start_date", message="Cannot be after today."))
-    if body.end_date is not None and body.end_date <= body.start_date:
-        errors.append(FieldError(field="end_date", message="Must be after start_date."))
+    if isinstance(body, InsurancePeriodCreate) and body.start_month > str(Month.of(today)):
+        errors.append(FieldError(field="start_month", message="Cannot be after this month."))
     if errors:
         raise InvalidInput(errors)
-    return _store(
-        session,
-        ResidencePeriod(
+    return _store(session, _row(holder, body))
+
+
+def _row(holder: Holder, body: NewRecord) -> ResidencePeriod | InsurancePeriod | Adjustment:
+    if isinstance(body, ResidencePeriodCreate):
+        return ResidencePeriod(
             holder_id=holder.id,
             district=body.district,
             start_date=body.start_date,
             end_date=body.end_date,
             housing=body.housing.value,
             source=body.source,
-        ),
-    )
-
-
-def add_insurance_period(
-    session: Session,
-    holder: Holder,
-    body: InsurancePeriodCreate,
-    catalogue: Catalogue,
-    today: date,
-) -> InsurancePeriod:
-    errors = _district_errors(catalogue, holder, body.district)
-    start = Month.parse(body.start_month)
-    end = Month.parse(body.end_month) if body.end_month is not None else None
-    if start > Month.of(today):
-        errors.append(FieldError(field="start_month", message="Cannot be after this month."))
-    if end is not None and end < start:
-        errors.append(FieldError(field="end_month", message="Cannot be before start_month."))
-    if errors:
-        raise InvalidInput(errors)
-    return _store(
-        session,
-        InsurancePeriod(
+        )
+    if isinstance(body, InsurancePeriodCreate):
+        end = body.end_month
+        return InsurancePeriod(
             holder_id=holder.id,
             district=body.district,
             type=body.type.value,
-            start_month=start.first_day,
-            end_month=end.first_day if end is not None else None,
+            start_month=Month.parse(body.start_month).first_day,
+            end_month=Month.parse(end).first_day if end is not None else None,
             source=body.source,
-        ),
-    )
-
-
-def add_adjustment(
-    session: Session, holder: Holder, body: AdjustmentCreate, catalogue: Catalogue
-) -> Adjustment:
-    errors = []
-    codes = catalogue.adjustment_codes
-    if codes is not None and body.code not in codes.get(holder.jurisdiction, frozenset()):
-        errors.append(
-            FieldError(field="code", message="Not in the catalogue of any published version.")
         )
-    if body.effective_to is not None and body.effective_to <= body.effective_from:
-        errors.append(FieldError(field="effective_to", message="Must be after effective_from."))
-    if errors:
-        raise InvalidInput(errors)
-    return _store(
-        session,
-        Adjustment(
-            holder_id=holder.id,
-            code=body.code,
-            effective_from=body.effective_from,
-            effective_to=body.effective_to,
-            note=body.note,
-        ),
+    return Adjustment(
+        holder_id=holder.id,
+        code=body.code,
+        effective_from=body.effective_from,
+        effective_to=body.effective_to,
+        note=body.note,
     )
 
 

@@ -6,7 +6,6 @@ router from its kind; what differs (the check before storing, the public shape) 
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, status
@@ -25,9 +24,8 @@ from app.api.deps import (
 )
 from app.api.openapi import request_body
 from app.core.errors import problem_responses
-from app.policies.catalogue import Catalogue
 from app.register import service
-from app.register.models import Adjustment, Holder, InsurancePeriod, ResidencePeriod
+from app.register.models import Adjustment, InsurancePeriod, ResidencePeriod
 from app.register.schemas import (
     AdjustmentCreate,
     AdjustmentPublic,
@@ -59,28 +57,21 @@ class RecordKind:
     model: type[Any]
     create_schema: type[BaseModel]
     public_schema: type[BaseModel]
-    add: Callable[[Any, Holder, Any, Catalogue, date], Any]
     public: Callable[[Any], BaseModel]
 
 
 KINDS = [
     RecordKind(
         "residence-periods", "ResidencePeriod", "ResidencePeriods", ResidencePeriod,
-        ResidencePeriodCreate, ResidencePeriodPublic, service.add_residence_period,
-        ResidencePeriodPublic.model_validate,
+        ResidencePeriodCreate, ResidencePeriodPublic, ResidencePeriodPublic.model_validate,
     ),
     RecordKind(
         "insurance-periods", "InsurancePeriod", "InsurancePeriods", InsurancePeriod,
-        InsurancePeriodCreate, InsurancePeriodPublic, service.add_insurance_period,
-        _insurance_public,
+        InsurancePeriodCreate, InsurancePeriodPublic, _insurance_public,
     ),
     RecordKind(
         "adjustments", "Adjustment", "Adjustments", Adjustment,
-        AdjustmentCreate, AdjustmentPublic,
-        lambda session, holder, body, catalogue, today: service.add_adjustment(
-            session, holder, body, catalogue
-        ),
-        AdjustmentPublic.model_validate,
+        AdjustmentCreate, AdjustmentPublic, AdjustmentPublic.model_validate,
     ),
 ]  # fmt: skip
 
@@ -108,7 +99,7 @@ def records_router(kind: RecordKind) -> APIRouter:
         request: Request,
         response: Response,
     ) -> Any:
-        record = kind.add(session, holder, body, catalogue, today)
+        record = service.add_record(session, holder, body, catalogue, today)
         response.headers["Location"] = str(
             request.url_for(read_name, holder_id=holder.id, record_id=record.id)
         )

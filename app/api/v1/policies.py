@@ -1,0 +1,198 @@
+"""Jurisdictions and their policies: public law, readable with any valid key (SPEC §7)."""
+
+import json
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app.api.deps import (
+    AnyClient,
+    CatalogueDep,
+    Cursor,
+    Limit,
+    PolicyBookDep,
+    PolicyWriter,
+    SessionDep,
+    raw_body,
+)
+from app.core.errors import (
+    BadRequest,
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    UnsupportedMediaType,
+    problem_responses,
+)
+from app.policies import service
+from app.policies.schema import Name, PolicyError, _UniqueKeyLoader, parse_policy
+from app.register.schemas import Page
+from app.register.service import decode_key_cursor, encode_key_cursor
+
+router = APIRouter(tags=["policies"])
+
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+
+
+class DistrictAnswer(BaseModel):
+    code: str
+    name: Name
+
+
+class JurisdictionAnswer(BaseModel):
+    code: str
+    name: Name
+    districts: list[DistrictAnswer]
+
+
+class PolicySummary(BaseModel):
+    id: str
+    version: str
+    effective_from: str
+    effective_to: str | None
+
+
+def _page(items: list[Any], key: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    """A page of an ordered list, resumed after the key of its last item."""
+    after = decode_key_cursor(cursor)
+    rest = [item for item in items if after is None or item[key] > after]
+    page = rest[:limit]
+    more = len(rest) > limit
+    return {"items": page, "next_cursor": encode_key_cursor(page[-1][key]) if more else None}
+
+
+@router.get(
+    "/jurisdictions",
+    operation_id="listJurisdictions",
+    response_model=Page[JurisdictionAnswer],
+    responses=problem_responses(401, 403, 422),
+)
+def list_jurisdictions(
+    client: AnyClient, catalogue: CatalogueDep, limit: Limit = 50, cursor: Cursor = None
+) -> Any:
+    items = [
+        {"code": j.code, "name": j.name, "districts": j.districts}
+        for j in sorted(catalogue.jurisdictions.values(), key=lambda j: j.code)
+    ]
+    return _page(items, "code", limit, cursor)
+
+
+@router.get(
+    "/jurisdictions/{code}/policies",
+    operation_id="listPolicies",
+    response_model=Page[PolicySummary],
+    responses=problem_responses(401, 403, 404, 422),
+)
+def list_policies(
+    client: AnyClient,
+    catalogue: CatalogueDep,
+    book: PolicyBookDep,
+    code: str,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Any:
+    if not catalogue.known(code):
+        raise NotFound("No such jurisdiction.")
+    items = [
+        {
+            "id": p.id,
+            "version": p.version,
+            "effective_from": p.effective_from.isoformat(),
+            "effective_to": p.effective_to.isoformat() if p.effective_to else None,
+        }
+        for p in book.by_jurisdiction.get(code, [])
+    ]
+    return _page(items, "effective_from", limit, cursor)
+
+
+@router.get(
+    "/policies/{policy_id}",
+    operation_id="readPolicy",
+    responses={
+        200: {"description": "The policy document (SPEC §5) as JSON"},
+        **problem_responses(401, 403, 404),
+    },
+)
+def read_policy(client: AnyClient, session: SessionDep, policy_id: str) -> Any:
+    document = service.stored_document(session, policy_id)
+    if document is None:
+        raise NotFound("No such policy.")
+    return JSONResponse(document)
+
+
+def _parse_document(request_body: bytes, media_type: str) -> Any:
+    if media_type == "application/json":
+        try:
+            return json.loads(request_body)
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("The body is not valid JSON (UTF-8).") from None
+    if media_type in YAML_TYPES:
+        try:
+            return yaml.load(request_body.decode("utf-8"), Loader=_UniqueKeyLoader)
+        except (yaml.YAMLError, UnicodeDecodeError):
+            raise BadRequest("The body is not valid YAML (UTF-8).") from None
+    raise UnsupportedMediaType("Send the policy as application/json or application/yaml.")
+
+
+def _stated_id(document: Any) -> str | None:
+    try:
+        code, version = document["jurisdiction"]["code"], document["version"]
+    except (TypeError, KeyError):
+        return None
+    return f"{code}@{version}" if isinstance(code, str) and isinstance(version, str) else None
+
+
+@router.post(
+    "/policies",
+    operation_id="publishPolicy",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        201: {"description": "Published: the document as served"},
+        200: {"description": "The same document was published already"},
+        **problem_responses(400, 401, 403, 409, 415, 422),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                t: {"schema": {"type": "object", "description": "A policy document (SPEC §5)"}}
+                for t in ("application/json", *YAML_TYPES)
+            },
+        }
+    },
+)
+def publish_policy(
+    client: PolicyWriter,
+    session: SessionDep,
+    body: Annotated[bytes, Depends(raw_body)],
+    request: Request,
+) -> Any:
+    """SPEC §7: a stored id is compared right after the body parses (200 same, 409 other,
+    valid or not); only a new id goes on to validation (422), the jurisdiction (403) and
+    publication (422 when back-dated or a case fails)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    document = _parse_document(body, media_type)
+    stated = _stated_id(document)
+    stored = service.stored_document(session, stated) if stated else None
+    try:
+        policy = parse_policy(document, "body")
+    except PolicyError as exc:
+        if stored is not None:
+            raise Conflict(f"Policy {stated} is published with other content.") from None
+        errors = [FieldError(field=f or "body", message=m) for f, m in exc.problems]
+        raise InvalidInput(errors) from None
+    if stored is not None:
+        if stored != policy.served():
+            raise Conflict(f"Policy {stated} is published with other content.")
+        return JSONResponse(stored, status_code=status.HTTP_200_OK)
+    if not client.holds(policy.jurisdiction.code):
+        raise Forbidden(f"This client does not hold jurisdiction {policy.jurisdiction.code}.")
+    service.publish(session, policy)
+    location = str(request.url_for("read_policy", policy_id=policy.id))
+    return JSONResponse(
+        policy.served(), status_code=status.HTTP_201_CREATED, headers={"Location": location}
+    )

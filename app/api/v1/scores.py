@@ -1,0 +1,108 @@
+"""Scores, simulations and assessments (SPEC §7)."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import JSONResponse
+
+from app.api.deps import (
+    CatalogueDep,
+    PolicyBookDep,
+    ScoresReader,
+    SessionDep,
+    TodayDep,
+    json_body,
+)
+from app.api.openapi import request_body
+from app.core.errors import problem_responses
+from app.register.models import Holder
+from app.register.service import get_holder
+from app.scoring import service
+from app.scoring.schemas import (
+    AssessmentAnswer,
+    AssessmentCreate,
+    ScoreAnswer,
+    SimulationRequest,
+)
+
+router = APIRouter(tags=["scores"])
+
+
+def scorable_holder(client: ScoresReader, session: SessionDep, holder_id: str) -> Holder:
+    return get_holder(session, client, holder_id)
+
+
+ScorableHolder = Annotated[Holder, Depends(scorable_holder)]
+
+
+@router.get(
+    "/holders/{holder_id}/score",
+    operation_id="readScore",
+    response_model=ScoreAnswer,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def read_score(
+    holder: ScorableHolder,
+    session: SessionDep,
+    book: PolicyBookDep,
+    today: TodayDep,
+    as_of: Annotated[date | None, Query(description="Default: today")] = None,
+) -> Any:
+    return JSONResponse(service.score_holder(session, book, holder, as_of or today))
+
+
+@router.post(
+    "/simulations",
+    operation_id="simulateScore",
+    response_model=ScoreAnswer,
+    responses=problem_responses(400, 401, 403, 415, 422),
+    openapi_extra=request_body(SimulationRequest),
+)
+def simulate(
+    client: ScoresReader,
+    book: PolicyBookDep,
+    catalogue: CatalogueDep,
+    today: TodayDep,
+    body: Annotated[SimulationRequest, Depends(json_body(SimulationRequest))],
+) -> Any:
+    return JSONResponse(service.simulate(body, client, book, catalogue, today))
+
+
+@router.post(
+    "/holders/{holder_id}/assessments",
+    operation_id="createAssessment",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AssessmentAnswer,
+    responses=problem_responses(400, 401, 403, 404, 415, 422),
+    openapi_extra=request_body(AssessmentCreate),
+)
+def create_assessment(
+    client: ScoresReader,
+    holder: ScorableHolder,
+    session: SessionDep,
+    book: PolicyBookDep,
+    today: TodayDep,
+    body: Annotated[AssessmentCreate, Depends(json_body(AssessmentCreate))],
+    request: Request,
+) -> Any:
+    assessment = service.assess(session, book, holder, body.as_of or today, client)
+    location = str(request.url_for("read_assessment", assessment_id=assessment.id))
+    return JSONResponse(
+        service.assessment_json(assessment),
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": location},
+    )
+
+
+@router.get(
+    "/assessments/{assessment_id}",
+    operation_id="readAssessment",
+    name="read_assessment",
+    response_model=AssessmentAnswer,
+    responses=problem_responses(401, 403, 404),
+)
+def read_assessment(client: ScoresReader, session: SessionDep, assessment_id: str) -> Any:
+    return JSONResponse(
+        service.assessment_json(service.get_assessment(session, client, assessment_id))
+    )

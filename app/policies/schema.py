@@ -1,0 +1,583 @@
+"""SPEC §5: the typed policy document, validated on load.
+
+Every mapping refuses unknown keys. `parse_policy` turns the first problem it finds into a
+`PolicyError` naming the file, the field (a dotted path such as
+`domains.education[1].requires.min_points`) and the reason.
+"""
+
+import re
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from app.scoring.calendar import Month
+
+# SPEC §5: every policy has these four domains, served first and in this order.
+CORE_DOMAINS = ("education", "healthcare", "housing", "settlement")
+
+# SPEC §4 "Codes": province-level codes of GB/T 2260.
+PROVINCE_CODES = frozenset(
+    [*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47), *range(50, 55),
+     *range(61, 66), 71, 81, 82]
+)  # fmt: skip
+
+InsuranceType = Literal["pension", "medical", "unemployment", "work_injury", "maternity"]
+Housing = Literal["owned", "rented", "employer", "collective", "other"]
+PermitStatus = Literal["active", "suspended", "revoked"]
+Counting = Literal["cumulative", "continuous"]
+
+
+class PolicyError(Exception):
+    """An invalid policy document: the file (or other source), the field and the reason.
+
+    `problems` lists every (field, reason) found; `field` and `reason` are the first of them.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        field: str,
+        reason: str,
+        problems: list[tuple[str, str]] | None = None,
+    ) -> None:
+        self.source = source
+        self.field = field
+        self.reason = reason
+        self.problems = problems or [(field, reason)]
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.field}: " if self.field else ""
+        return f"{self.source}: {where}{self.reason}"
+
+
+def ordered_domains(names: Iterable[str]) -> list[str]:
+    """SPEC §5: education, healthcare, housing, settlement, then any others by name."""
+    names = set(names)
+    return [d for d in CORE_DOMAINS if d in names] + sorted(names - set(CORE_DOMAINS))
+
+
+def jurisdiction_prefix(code: str) -> str:
+    """SPEC §6.1: the code without trailing `00` pairs (`441700` -> `4417`, `310000` -> `31`)."""
+    while code.endswith("00"):
+        code = code[:-2]
+    return code
+
+
+def is_division_code(code: str) -> bool:
+    """SPEC §4 "Codes": 6 digits whose first two are a province-level code of GB/T 2260."""
+    return len(code) == 6 and code.isascii() and code.isdigit() and int(code[:2]) in PROVINCE_CODES
+
+
+# --- field types -------------------------------------------------------------------------------
+
+
+def _division_code(value: Any) -> str:
+    if not isinstance(value, str):
+        # YAML reads 441702 unquoted as a number: refuse it rather than guess (leading zeros).
+        raise PydanticCustomError(
+            "division_code_type", "A division code is a string of 6 digits (quote it in YAML)"
+        )
+    if not is_division_code(value):
+        raise PydanticCustomError(
+            "division_code",
+            "A division code is 6 digits starting with a province-level code (GB/T 2260)",
+        )
+    return value
+
+
+def _iso_date(value: Any) -> date:
+    # YAML gives date objects, JSON gives strings: take both, nothing else (no timestamps).
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError("date", "Input should be a valid date (YYYY-MM-DD)")
+
+
+def _version(value: Any) -> str:
+    # An unquoted YAML `version: 2016-04-11` is read as a date: it means its ISO text.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = value.isoformat()
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", value):
+        # The version is part of the policy id `{code}@{version}`, used in URLs.
+        raise PydanticCustomError(
+            "version",
+            "A version is a string of at most 64 letters, digits, '.', '_' or '-'",
+        )
+    return value
+
+
+def _not_null(value: Any) -> Any:
+    if value is None:
+        raise PydanticCustomError("not_null", "Input should not be null")
+    return value
+
+
+DivisionCode = Annotated[str, BeforeValidator(_division_code)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date), Strict()]
+Version = Annotated[str, BeforeValidator(_version)]
+Text = Annotated[StrictStr, Field(min_length=1)]
+Code = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")]
+DomainName = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
+PositiveInt = Annotated[StrictInt, Field(ge=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- the document ------------------------------------------------------------------------------
+
+
+class Name(_Model):
+    zh: Text
+    en: Text
+
+
+class Reference(_Model):
+    """SPEC §5: the legal basis of a number, echoed in score answers (§7)."""
+
+    document: Text
+    clause: Text
+
+
+class Source(_Model):
+    # SPEC §5 names `sources` without fixing their keys; the example has `title` and `seed`.
+    title: Text
+    seed: Text | None = None
+    url: Text | None = None
+    note: Text | None = None
+
+
+class District(_Model):
+    code: DivisionCode
+    name: Name
+
+
+class Jurisdiction(_Model):
+    code: DivisionCode
+    name: Name
+    districts: list[District] = Field(min_length=1)
+
+    @property
+    def prefix(self) -> str:
+        return jurisdiction_prefix(self.code)
+
+
+class PermitRules(_Model):
+    # Shown to users only (SPEC §5): no rule of §6 uses it.
+    min_residence_months: NonNegativeInt
+    # An endorsement of 0 months would renew nothing.
+    endorsement_months: PositiveInt
+
+
+class ResidenceIndicator(_Model):
+    points_per_year: NonNegativeInt
+    cap: NonNegativeInt
+    counting: Counting = "cumulative"
+    max_gap_days: NonNegativeInt | None = None
+    reference: Reference | None = None
+
+
+class InsuranceIndicator(_Model):
+    types: list[InsuranceType] = []  # [] counts every type (SPEC §5)
+    points_per_year: NonNegativeInt
+    cap: NonNegativeInt
+    counting: Counting = "cumulative"
+    max_gap_months: NonNegativeInt | None = None
+    reference: Reference | None = None
+
+
+class Indicators(_Model):
+    residence: ResidenceIndicator
+    insurance: InsuranceIndicator
+
+
+class Adjustment(_Model):
+    code: Code
+    points: StrictInt
+    name: Name
+    repeatable: StrictBool = False
+    reference: Reference | None = None
+
+
+class Service(_Model):
+    code: Code
+    name: Name
+
+
+# A key that may be left out but not written as null: `requires` is served as written
+# (SPEC §5), and a null would be served although it requires nothing.
+Present = AfterValidator(_not_null)
+
+
+class Alternative(_Model):
+    """SPEC §6.3: one requirements mapping; every key optional. `valid_permit` defaults to true.
+
+    Inside `any_of`, a left-out `valid_permit` is the enclosing tier's: see `Requirements`.
+    """
+
+    valid_permit: StrictBool = True
+    min_points: Annotated[NonNegativeInt | None, Present] = None
+    min_residence_months: Annotated[NonNegativeInt | None, Present] = None
+    min_insurance_months: Annotated[NonNegativeInt | None, Present] = None
+    current_district_in: Annotated[list[DivisionCode] | None, Present] = None
+    current_district_not_in: Annotated[list[DivisionCode] | None, Present] = None
+    current_housing_in: Annotated[list[Housing] | None, Present] = None
+    adjustments_any: Annotated[list[Code] | None, Present] = None
+
+    @property
+    def states_valid_permit(self) -> bool:
+        """Whether the mapping writes `valid_permit` itself (it is served as written)."""
+        return "valid_permit" in self.model_fields_set
+
+
+class Requirements(Alternative):
+    """SPEC §6.3: a tier's requirements; `any_of` holds alternatives without `any_of`."""
+
+    # "any_of: [requirements, ...]": at least one alternative; an empty list could never be met.
+    any_of: Annotated[Annotated[list[Alternative], Field(min_length=1)] | None, Present] = None
+
+    def alternative_valid_permit(self, alternative: Alternative) -> bool:
+        """SPEC §6.3: an alternative's `valid_permit` defaults to the enclosing tier's."""
+        if alternative.states_valid_permit:
+            return alternative.valid_permit
+        return self.valid_permit
+
+
+class Tier(_Model):
+    level: PositiveInt
+    code: Code
+    name: Name
+    services: list[Service]
+    requires: Requirements
+    reference: Reference | None = None
+
+    def served(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json", exclude_none=True, exclude={"requires"})
+        # SPEC §5: `requires` is served as written, defaults not filled in.
+        data["requires"] = self.requires.model_dump(mode="json", exclude_unset=True)
+        return data
+
+
+# --- test cases (SPEC §5 `tests`): a simulation body (§7) without jurisdiction and as_of --------
+
+_MAX_RECORDS = 500  # SPEC §7: a simulation holds at most 500 records in each list
+
+
+class CasePermit(_Model):
+    issued_on: IsoDate
+    valid_until: IsoDate
+    status: PermitStatus
+
+
+class CaseResidencePeriod(_Model):
+    district: DivisionCode
+    start_date: IsoDate
+    end_date: IsoDate | None = None
+    housing: Housing = "other"
+    source: Annotated[StrictStr, Field(max_length=64)] | None = None
+
+
+class CaseInsurancePeriod(_Model):
+    district: DivisionCode
+    type: InsuranceType
+    start_month: Month
+    end_month: Month | None = None
+    source: Annotated[StrictStr, Field(max_length=64)] | None = None
+
+
+class CaseAdjustment(_Model):
+    code: Code
+    effective_from: IsoDate
+    effective_to: IsoDate | None = None
+    note: Annotated[StrictStr, Field(max_length=500)] | None = None
+
+
+class CaseInput(_Model):
+    permit: CasePermit
+    residence_periods: list[CaseResidencePeriod] = Field(default=[], max_length=_MAX_RECORDS)
+    insurance_periods: list[CaseInsurancePeriod] = Field(default=[], max_length=_MAX_RECORDS)
+    adjustments: list[CaseAdjustment] = Field(default=[], max_length=_MAX_RECORDS)
+
+
+class CaseOutput(_Model):
+    """SPEC §5: every key given must match; keys left out are not checked."""
+
+    total_points: Annotated[StrictInt | None, Present] = None
+    residence_months: Annotated[NonNegativeInt | None, Present] = None
+    insurance_months: Annotated[NonNegativeInt | None, Present] = None
+    permit_valid: Annotated[StrictBool | None, Present] = None
+    levels: Annotated[dict[StrictStr, NonNegativeInt] | None, Present] = None
+    projected_on: Annotated[dict[StrictStr, IsoDate | None] | None, Present] = None
+
+
+class PolicyCase(_Model):
+    name: Text
+    as_of: IsoDate
+    input: CaseInput
+    output: CaseOutput
+
+
+class Policy(_Model):
+    """SPEC §5: one dated version of a city's rules."""
+
+    jurisdiction: Jurisdiction
+    version: Version
+    effective_from: IsoDate
+    effective_to: IsoDate | None = None  # exclusive; null: until replaced
+    sources: list[Source] = []
+    notes: dict[StrictStr, StrictStr] = {}
+    permit: PermitRules
+    indicators: Indicators
+    adjustments: list[Adjustment] = []
+    domains: dict[DomainName, list[Tier]]
+    # SPEC §5: "A version with no case ... is not published".
+    tests: list[PolicyCase] = Field(min_length=1)
+
+    @field_validator("domains")
+    @classmethod
+    def _served_order(cls, domains: dict[str, list[Tier]]) -> dict[str, list[Tier]]:
+        return {name: domains[name] for name in ordered_domains(domains)}
+
+    @property
+    def id(self) -> str:
+        """SPEC §5: `{jurisdiction code}@{version}`, e.g. `441700@2016-04-11`."""
+        return f"{self.jurisdiction.code}@{self.version}"
+
+    @property
+    def domain_names(self) -> list[str]:
+        """The policy's domains in served order (SPEC §5)."""
+        return list(self.domains)
+
+    @property
+    def district_codes(self) -> list[str]:
+        return [d.code for d in self.jurisdiction.districts]
+
+    def adjustment(self, code: str) -> Adjustment | None:
+        """The catalogue entry of `code`, or None when the catalogue has none."""
+        return next((a for a in self.adjustments if a.code == code), None)
+
+    def in_force_on(self, d: date) -> bool:
+        """Whether `d` falls inside this version's own dates (`effective_to` exclusive)."""
+        return self.effective_from <= d and (self.effective_to is None or d < self.effective_to)
+
+    def served(self) -> dict[str, Any]:
+        """SPEC §5: the document as served: defaults filled in, `requires` and test cases as
+        written, domains in served order, dates as ISO strings. Equal dicts = the same policy."""
+        data = self.model_dump(
+            mode="json", exclude_none=True, exclude={"effective_to", "domains", "tests"}
+        )
+        return {
+            "jurisdiction": data["jurisdiction"],
+            "version": self.version,
+            "effective_from": data["effective_from"],
+            # null has a meaning here (in force until replaced), so it is served (SPEC §7).
+            "effective_to": self.effective_to.isoformat() if self.effective_to else None,
+            "sources": data["sources"],
+            "notes": data["notes"],
+            "permit": data["permit"],
+            "indicators": data["indicators"],
+            "adjustments": data["adjustments"],
+            "domains": {
+                name: [tier.served() for tier in tiers] for name, tiers in self.domains.items()
+            },
+            "tests": [case.model_dump(mode="json", exclude_unset=True) for case in self.tests],
+        }
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key written twice in one mapping (PyYAML keeps the last)."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def load_policy_yaml(text: str, source: str) -> Policy:
+    """Parse and validate one YAML policy file; `source` names it in errors."""
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
+    except yaml.YAMLError as exc:
+        raise PolicyError(source, "", f"not valid YAML: {exc}") from exc
+    return parse_policy(data, source)
+
+
+def parse_policy(data: Any, source: str) -> Policy:
+    """Validate a policy document (YAML-loaded or JSON-posted data): SPEC §5.
+
+    Raises `PolicyError(source, field, reason)` for the first problem.
+    """
+    if not isinstance(data, dict):
+        raise PolicyError(source, "", "a policy document is a mapping")
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        problems = [(_dotted(e["loc"]), e["msg"]) for e in exc.errors(include_url=False)]
+        raise PolicyError(source, *problems[0], problems=problems) from None
+    problems = list(_document_problems(policy))
+    if problems:
+        raise PolicyError(source, *problems[0], problems=problems)
+    return policy
+
+
+def _dotted(loc: Iterable[int | str]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+Problems = Iterator[tuple[str, str]]
+
+
+def _document_problems(policy: Policy) -> Problems:
+    """The checks of SPEC §5 that span more than one field."""
+    if policy.effective_to is not None and policy.effective_to <= policy.effective_from:
+        yield "effective_to", "effective_to must be after effective_from"
+    yield from _jurisdiction_problems(policy.jurisdiction)
+    yield from _indicator_problems(policy.indicators)
+    yield from _duplicates("adjustments", [a.code for a in policy.adjustments])
+    missing = [d for d in CORE_DOMAINS if d not in policy.domains]
+    if missing:
+        yield (
+            "domains",
+            f"every policy has the domains {', '.join(CORE_DOMAINS)}; missing: "
+            + (", ".join(missing)),
+        )
+    for name, tiers in policy.domains.items():
+        yield from _tier_problems(policy, f"domains.{name}", tiers)
+    for i, case in enumerate(policy.tests):
+        yield from _case_problems(policy, f"tests[{i}]", case)
+
+
+def _duplicates(path: str, codes: list[str], key: str = "code") -> Problems:
+    seen: set[str] = set()
+    for i, code in enumerate(codes):
+        if code in seen:
+            yield f"{path}[{i}].{key}", f"duplicate code {code!r}"
+        seen.add(code)
+
+
+def _jurisdiction_problems(jurisdiction: Jurisdiction) -> Problems:
+    prefix = jurisdiction.prefix
+    for i, district in enumerate(jurisdiction.districts):
+        if not district.code.startswith(prefix):
+            yield (
+                f"jurisdiction.districts[{i}].code",
+                f"district {district.code} is not inside jurisdiction {jurisdiction.code}"
+                f" (its codes start with {prefix})",
+            )
+    yield from _duplicates("jurisdiction.districts", [d.code for d in jurisdiction.districts])
+
+
+def _indicator_problems(indicators: Indicators) -> Problems:
+    if indicators.residence.counting == "continuous" and indicators.residence.max_gap_days is None:
+        yield "indicators.residence.max_gap_days", "continuous counting needs max_gap_days"
+    insurance = indicators.insurance
+    if insurance.counting == "continuous" and insurance.max_gap_months is None:
+        yield "indicators.insurance.max_gap_months", "continuous counting needs max_gap_months"
+
+
+def _tier_problems(policy: Policy, path: str, tiers: list[Tier]) -> Problems:
+    for i, tier in enumerate(tiers):
+        if tier.level != i + 1:
+            yield f"{path}[{i}].level", f"tiers are levels 1, 2, … in order: expected {i + 1}"
+        yield from _duplicates(f"{path}[{i}].services", [s.code for s in tier.services])
+        requires = tier.requires
+        yield from _requirement_problems(policy, f"{path}[{i}].requires", requires)
+        for j, alternative in enumerate(requires.any_of or []):
+            yield from _requirement_problems(
+                policy, f"{path}[{i}].requires.any_of[{j}]", alternative
+            )
+    yield from _duplicates(path, [t.code for t in tiers])
+
+
+def _requirement_problems(policy: Policy, path: str, requires: Alternative) -> Problems:
+    catalogue = {a.code for a in policy.adjustments}
+    for j, code in enumerate(requires.adjustments_any or []):
+        if code not in catalogue:
+            yield f"{path}.adjustments_any[{j}]", f"{code!r} is not in the adjustments catalogue"
+    # Not in §5's words, but a district no record can be current in is a typo that would
+    # silently never (or always) match: the lists name the document's own districts.
+    districts = set(policy.district_codes)
+    for key in ("current_district_in", "current_district_not_in"):
+        for j, code in enumerate(getattr(requires, key) or []):
+            if code not in districts:
+                yield f"{path}.{key}[{j}]", f"{code} is not a district of this jurisdiction"
+
+
+def _case_problems(policy: Policy, path: str, case: PolicyCase) -> Problems:
+    if not policy.in_force_on(case.as_of):
+        yield f"{path}.as_of", "as_of must fall inside the version's own dates"
+    permit = case.input.permit
+    if permit.valid_until < permit.issued_on:
+        yield f"{path}.input.permit.valid_until", "valid_until is before issued_on"
+    prefix, districts = policy.jurisdiction.prefix, set(policy.district_codes)
+
+    def district_problems(where: str, code: str) -> Problems:
+        # SPEC §5: a district of another jurisdiction is allowed; one inside it must be
+        # among the document's own districts.
+        if code.startswith(prefix) and code not in districts:
+            yield f"{where}.district", f"{code} is not a district of this jurisdiction"
+
+    for i, r in enumerate(case.input.residence_periods):
+        where = f"{path}.input.residence_periods[{i}]"
+        yield from district_problems(where, r.district)
+        if r.end_date is not None and r.end_date <= r.start_date:
+            yield f"{where}.end_date", "end_date must be after start_date"
+    for i, p in enumerate(case.input.insurance_periods):
+        where = f"{path}.input.insurance_periods[{i}]"
+        yield from district_problems(where, p.district)
+        if p.end_month is not None and p.end_month < p.start_month:
+            yield f"{where}.end_month", "end_month is before start_month"
+    catalogue = {a.code for a in policy.adjustments}
+    for i, a in enumerate(case.input.adjustments):
+        where = f"{path}.input.adjustments[{i}]"
+        if a.code not in catalogue:
+            yield f"{where}.code", f"{a.code!r} is not in the adjustments catalogue"
+        if a.effective_to is not None and a.effective_to <= a.effective_from:
+            yield f"{where}.effective_to", "effective_to must be after effective_from"
+    for key in ("levels", "projected_on"):
+        for domain in getattr(case.output, key) or {}:
+            if domain not in policy.domains:
+                yield f"{path}.output.{key}.{domain}", f"{domain!r} is not a domain of the policy"

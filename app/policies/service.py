@@ -1,0 +1,184 @@
+"""Publishing policy versions and finding the one in force (SPEC §5).
+
+A published version never changes: publishing the same document again is a no-op, and a
+document with a stored id and other content is refused. Versions of a jurisdiction follow each
+other (no back-dating), and a version whose own test cases fail is not published.
+"""
+
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.core.errors import Conflict, FieldError, InvalidInput
+from app.policies.catalogue import Catalogue, Jurisdiction
+from app.policies.models import PolicyVersion
+from app.policies.schema import Policy, PolicyError, load_policy_yaml, parse_policy
+from app.scoring.engine import run_policy_case
+
+
+@dataclass(frozen=True)
+class PolicyBook:
+    """Every published version, parsed: what scoring and entry checks read."""
+
+    by_id: dict[str, Policy] = field(default_factory=dict)
+    # Each jurisdiction's versions by effective_from.
+    by_jurisdiction: dict[str, list[Policy]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, policies: list[Policy]) -> "PolicyBook":
+        by_jurisdiction: dict[str, list[Policy]] = {}
+        for policy in sorted(policies, key=lambda p: p.effective_from):
+            by_jurisdiction.setdefault(policy.jurisdiction.code, []).append(policy)
+        return cls({p.id: p for p in policies}, by_jurisdiction)
+
+    def in_force(self, jurisdiction: str, on: date) -> Policy | None:
+        """SPEC §5: among versions started by `on` and not ended, the latest started."""
+        in_force = [p for p in self.by_jurisdiction.get(jurisdiction, []) if p.in_force_on(on)]
+        return in_force[-1] if in_force else None
+
+    def catalogue(self, today: date) -> Catalogue:
+        """Entry checks against every published version, so that history stays recordable.
+        Jurisdictions are described as the latest version that has started gives them."""
+        jurisdictions = {}
+        for code, versions in sorted(self.by_jurisdiction.items()):
+            started = [p for p in versions if p.effective_from <= today]
+            shown = (started or versions)[-1 if started else 0].jurisdiction
+            jurisdictions[code] = Jurisdiction(
+                code=code,
+                name=shown.name.model_dump(),
+                districts=[d.model_dump() for d in shown.districts],
+            )
+        return Catalogue(
+            jurisdictions=jurisdictions,
+            districts={
+                code: frozenset(d for p in versions for d in p.district_codes)
+                for code, versions in self.by_jurisdiction.items()
+            },
+            adjustment_codes={
+                code: frozenset(a.code for p in versions for a in p.adjustments)
+                for code, versions in self.by_jurisdiction.items()
+            },
+            endorsement_months_of=self._endorsement_months,
+        )
+
+    def _endorsement_months(self, jurisdiction: str, on: date) -> int | None:
+        policy = self.in_force(jurisdiction, on)
+        return policy.permit.endorsement_months if policy else None
+
+
+class PolicyCache:
+    """The parsed book, reloaded only when the set of stored versions changes: versions are
+    immutable, so their ids say everything (and another worker may have published one)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[str, ...] | None = None
+        self._book = PolicyBook()
+
+    def get(self, session: Session) -> PolicyBook:
+        key = tuple(session.exec(select(PolicyVersion.id).order_by(col(PolicyVersion.id))).all())
+        with self._lock:
+            if key != self._key:
+                rows = session.exec(select(PolicyVersion)).all()
+                policies = [parse_policy(json.loads(row.document), row.id) for row in rows]
+                self._book, self._key = PolicyBook.of(policies), key
+            return self._book
+
+
+def canonical(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def stored_document(session: Session, policy_id: str) -> dict[str, Any] | None:
+    row = session.exec(select(PolicyVersion).where(PolicyVersion.id == policy_id)).first()
+    return json.loads(row.document) if row else None
+
+
+def case_failures(policy: Policy) -> list[str]:
+    return [message for case in policy.tests for message in run_policy_case(policy, case)]
+
+
+def publishing_problems(session: Session, policy: Policy) -> list[FieldError]:
+    """Why a new version cannot be published: back-dated, or its cases fail."""
+    problems = []
+    latest = session.exec(
+        select(PolicyVersion.effective_from)
+        .where(PolicyVersion.jurisdiction == policy.jurisdiction.code)
+        .order_by(col(PolicyVersion.effective_from).desc())
+    ).first()
+    if latest is not None and policy.effective_from <= latest:
+        problems.append(
+            FieldError(
+                field="effective_from",
+                message=f"Must be after {latest.isoformat()}, the latest published version's.",
+            )
+        )
+    problems += [FieldError(field="tests", message=m) for m in case_failures(policy)]
+    return problems
+
+
+def publish(session: Session, policy: Policy) -> bool:
+    """Store a new version; False when the same document is stored already (SPEC §5)."""
+    stored = stored_document(session, policy.id)
+    if stored is not None:
+        if stored != policy.served():
+            raise Conflict(f"Policy {policy.id} is published with other content.")
+        return False
+    if problems := publishing_problems(session, policy):
+        raise InvalidInput(problems, detail=f"Policy {policy.id} cannot be published.")
+    session.add(
+        PolicyVersion(
+            id=policy.id,
+            jurisdiction=policy.jurisdiction.code,
+            version=policy.version,
+            effective_from=policy.effective_from,
+            effective_to=policy.effective_to,
+            document=canonical(policy.served()),
+        )
+    )
+    try:
+        session.commit()
+    except IntegrityError:  # another publisher got there first
+        session.rollback()
+        return publish(session, policy)
+    return True
+
+
+class PolicyLoadError(Exception):
+    """A shipped policy file that stops start-up: the file, and why."""
+
+
+def read_policy_files(paths: list[Path]) -> list[Policy]:
+    """Parse files, each jurisdiction's in order of effective_from (SPEC §5)."""
+    policies = []
+    for path in paths:
+        try:
+            policies.append(load_policy_yaml(path.read_text(encoding="utf-8"), path.name))
+        except PolicyError as exc:
+            raise PolicyLoadError(str(exc)) from None
+    return sorted(policies, key=lambda p: (p.jurisdiction.code, p.effective_from))
+
+
+def load_policy_files(session: Session, directory: Path) -> list[str]:
+    """Publish every file of `directory`; the ids newly published. A changed file under a
+    published id, or one that cannot be published, stops start-up with the file named."""
+    published = []
+    for policy in read_policy_files(sorted(directory.glob("*.yaml"))):
+        try:
+            if publish(session, policy):
+                published.append(policy.id)
+        except Conflict:
+            raise PolicyLoadError(
+                f"{policy.id}: the file differs from the published version; a published "
+                "policy never changes: publish a new version instead."
+            ) from None
+        except InvalidInput as exc:
+            reasons = "; ".join(f"{e.field}: {e.message}" for e in exc.errors or [])
+            raise PolicyLoadError(f"{policy.id}: {reasons}") from None
+    return published

@@ -1,0 +1,195 @@
+"""Scores of stored holders, simulations and assessments (SPEC §7), through the pure engine."""
+
+import hashlib
+import json
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.clients.models import ApiClient
+from app.core.errors import FieldError, Forbidden, InvalidInput, NotFound, invalid
+from app.policies.catalogue import Catalogue
+from app.policies.schema import Policy
+from app.policies.service import PolicyBook
+from app.register import models as db
+from app.register.service import parse_id, record_errors
+from app.scoring import engine
+from app.scoring.calendar import Month
+from app.scoring.models import Assessment
+from app.scoring.schemas import SimulationRequest
+
+
+def policy_in_force(book: PolicyBook, jurisdiction: str, as_of: date, field: str) -> Policy:
+    policy = book.in_force(jurisdiction, as_of)
+    if policy is None:
+        raise invalid(field, f"No policy of {jurisdiction} is in force on {as_of.isoformat()}.")
+    return policy
+
+
+def holder_records(session: Session, holder: db.Holder) -> engine.Records:
+    """Every record of the holder in insertion order: three statements, however many rows."""
+
+    def rows(model: Any) -> Any:
+        return session.exec(
+            select(model).where(model.holder_id == holder.id).order_by(col(model.seq))
+        ).all()
+
+    return engine.Records(
+        permit=engine.Permit(
+            issued_on=holder.permit_issued_on,
+            valid_until=holder.permit_valid_until,
+            status=holder.permit_status,
+        ),
+        residence_periods=tuple(
+            engine.ResidencePeriod(r.district, r.start_date, r.end_date, r.housing)
+            for r in rows(db.ResidencePeriod)
+        ),
+        insurance_periods=tuple(
+            engine.InsurancePeriod(
+                p.district,
+                p.type,
+                Month.of(p.start_month),
+                Month.of(p.end_month) if p.end_month else None,
+            )
+            for p in rows(db.InsurancePeriod)
+        ),
+        adjustments=tuple(
+            engine.AdjustmentRecord(a.code, a.effective_from, a.effective_to)
+            for a in rows(db.Adjustment)
+        ),
+    )
+
+
+def score_holder(
+    session: Session, book: PolicyBook, holder: db.Holder, as_of: date
+) -> dict[str, Any]:
+    policy = policy_in_force(book, holder.jurisdiction, as_of, "as_of")
+    result = engine.score(holder_records(session, holder), policy, as_of)
+    return result.to_json(str(holder.id))
+
+
+def simulate(
+    body: SimulationRequest, client: ApiClient, book: PolicyBook, catalogue: Catalogue, today: date
+) -> dict[str, Any]:
+    """The score of records sent in the body; nothing is stored. Records are checked as on
+    entry, except that they may lie in the future (SPEC §4); then the jurisdiction (403)."""
+    as_of = body.as_of or today
+    errors: list[FieldError] = []
+    if not catalogue.known(body.jurisdiction):
+        errors.append(FieldError(field="jurisdiction", message="Unknown jurisdiction."))
+    else:
+        errors += simulation_record_errors(body, catalogue)
+    if body.permit.valid_until < body.permit.issued_on:
+        errors.append(
+            FieldError(field="permit.valid_until", message="Cannot be before permit.issued_on.")
+        )
+    if errors:
+        raise InvalidInput(errors)
+    policy = policy_in_force(book, body.jurisdiction, as_of, "as_of")
+    if not client.holds(body.jurisdiction):
+        raise Forbidden(f"This client does not hold jurisdiction {body.jurisdiction}.")
+    records = engine.records_from_dicts(
+        body.permit.model_dump(),
+        [r.model_dump() for r in body.residence_periods],
+        [p.model_dump() for p in body.insurance_periods],
+        [a.model_dump() for a in body.adjustments],
+    )
+    return engine.score(records, policy, as_of).to_json(None)
+
+
+def simulation_record_errors(body: SimulationRequest, catalogue: Catalogue) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for name in ("residence_periods", "insurance_periods", "adjustments"):
+        for i, record in enumerate(getattr(body, name)):
+            errors += record_errors(catalogue, body.jurisdiction, record, f"{name}[{i}].")
+    return errors
+
+
+def inputs_digest(policy_id: str, as_of: date, records: engine.Records) -> str:
+    """SPEC §7: sha256 of the canonical JSON (RFC 8785 for this data: sorted keys, no
+    insignificant white space, non-ASCII kept) of the inputs, records in insertion order."""
+    permit = records.permit
+    inputs = {
+        "policy_id": policy_id,
+        "as_of": as_of.isoformat(),
+        "permit": {
+            "issued_on": permit.issued_on.isoformat(),
+            "valid_until": permit.valid_until.isoformat(),
+            "status": permit.status,
+        },
+        "residence_periods": [
+            {
+                "district": r.district,
+                "start_date": r.start_date.isoformat(),
+                "end_date": r.end_date.isoformat() if r.end_date else None,
+                "housing": r.housing,
+            }
+            for r in records.residence_periods
+        ],
+        "insurance_periods": [
+            {
+                "district": p.district,
+                "type": p.type,
+                "start_month": str(p.start_month),
+                "end_month": str(p.end_month) if p.end_month else None,
+            }
+            for p in records.insurance_periods
+        ],
+        "adjustments": [
+            {
+                "code": a.code,
+                "effective_from": a.effective_from.isoformat(),
+                "effective_to": a.effective_to.isoformat() if a.effective_to else None,
+            }
+            for a in records.adjustments
+        ],
+    }
+    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def assess(
+    session: Session, book: PolicyBook, holder: db.Holder, as_of: date, client: ApiClient
+) -> Assessment:
+    """Compute and store an assessment: it never changes afterwards, whatever happens to the
+    records or the policies."""
+    policy = policy_in_force(book, holder.jurisdiction, as_of, "as_of")
+    records = holder_records(session, holder)
+    result = engine.score(records, policy, as_of).to_json(str(holder.id))
+    assessment = Assessment(
+        holder_id=holder.id,
+        policy_id=policy.id,
+        as_of=as_of,
+        client=client.name,
+        inputs_digest=inputs_digest(policy.id, as_of, records),
+        score=json.dumps(result, ensure_ascii=False),
+    )
+    session.add(assessment)
+    session.commit()
+    return assessment
+
+
+def get_assessment(session: Session, client: ApiClient, assessment_id: str) -> Assessment:
+    """An assessment of a holder the client may see, or 404."""
+    found = session.exec(
+        select(Assessment, db.Holder.jurisdiction)
+        .join(db.Holder, col(db.Holder.id) == col(Assessment.holder_id))
+        .where(Assessment.id == parse_id(assessment_id, "assessment"))
+    ).first()
+    if found is None or not client.holds(found[1]):
+        raise NotFound("No such assessment.")
+    return found[0]
+
+
+def assessment_json(assessment: Assessment) -> dict[str, Any]:
+    return {
+        "id": str(assessment.id),
+        "holder_id": str(assessment.holder_id),
+        "policy_id": assessment.policy_id,
+        "as_of": assessment.as_of.isoformat(),
+        "created_at": assessment.created_at.isoformat().replace("+00:00", "Z"),
+        "client": assessment.client,
+        "inputs_digest": assessment.inputs_digest,
+        "score": json.loads(assessment.score),
+    }

@@ -1,0 +1,554 @@
+"""SPEC §6.4 projection: `projected_on` against a slow reference (the candidate-date method,
+recounting from scratch on each date) and against a day-by-day scan."""
+
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.policies.schema import (
+    InsuranceIndicator,
+    Policy,
+    ResidenceIndicator,
+    load_policy_yaml,
+    parse_policy,
+)
+from app.scoring.calendar import Month, add_months, add_years, whole_months
+from app.scoring.engine import (
+    AdjustmentRecord,
+    Facts,
+    InsurancePeriod,
+    Permit,
+    Records,
+    ResidencePeriod,
+    active_adjustments,
+    current_residence,
+    facts_at,
+    insurance_months,
+    jurisdiction_prefix,
+    levels,
+    permit_valid,
+    projected_on,
+    residence_months,
+    score,
+)
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "example_policy.yaml"
+EXAMPLE = load_policy_yaml(FIXTURE.read_text(encoding="utf-8"), FIXTURE.name)
+JIANGCHENG, YANGDONG, YANGXI, GUANGZHOU = "441702", "441704", "441721", "440100"
+ACTIVE_PERMIT = Permit(date(2019, 3, 1), date(2027, 2, 28), "active")
+
+
+def variant(change: Callable[[dict[str, Any]], None]) -> Policy:
+    data = EXAMPLE.served()
+    change(data)
+    return parse_policy(data, "variant")
+
+
+def only_tier(requires: dict[str, Any]) -> Policy:
+    """The example policy whose housing domain is one tier with these requirements."""
+    return variant(lambda d: d["domains"]["housing"][0].update(requires=requires))
+
+
+# --- the slow reference: SPEC §6.2-§6.4 read literally ------------------------------------------
+
+
+def naive_residence_months(
+    periods: Sequence[ResidencePeriod], as_of: date, prefix: str, indicator: ResidenceIndicator
+) -> int:
+    clipped = sorted(
+        (p.start_date, min(p.end_date or date.max, as_of))
+        for p in periods
+        if p.district.startswith(prefix)
+    )
+    merged: list[list[date]] = []
+    for start, end in clipped:
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    if indicator.counting == "cumulative":
+        return sum(whole_months(s, e) for s, e in merged)
+    gap = indicator.max_gap_days or 0
+    if not merged or (as_of - merged[-1][1]).days > gap:
+        return 0
+    run = [merged[-1]]
+    for interval in reversed(merged[:-1]):
+        if (run[0][0] - interval[1]).days > gap:
+            break
+        run.insert(0, interval)
+    return sum(whole_months(s, e) for s, e in run)
+
+
+def naive_insurance_months(
+    periods: Sequence[InsurancePeriod], as_of: date, prefix: str, indicator: InsuranceIndicator
+) -> int:
+    last_ended = Month.of(as_of) + -1
+    months: set[Month] = set()
+    for p in periods:
+        if not p.district.startswith(prefix) or (indicator.types and p.type not in indicator.types):
+            continue
+        month, last = p.start_month, min(p.end_month or last_ended, last_ended)
+        while month <= last:
+            months.add(month)
+            month += 1
+    if indicator.counting == "cumulative" or not months:
+        return len(months)
+    gap = indicator.max_gap_months or 0
+    ordered = sorted(months)
+    if last_ended - ordered[-1] > gap:
+        return 0
+    count = 1
+    for later, earlier in zip(ordered[:0:-1], ordered[-2::-1], strict=True):
+        if later - earlier - 1 > gap:
+            break
+        count += 1
+    return count
+
+
+def naive_facts(records: Records, policy: Policy, d: date) -> Facts:
+    """The facts at d, recounted from scratch. The month counts are the engine's from-scratch
+    ones, which `test_months_equal_the_literal_reading` holds to the literal reading (too slow
+    to run on every candidate date)."""
+    code, indicators = policy.jurisdiction.code, policy.indicators
+    prefix = jurisdiction_prefix(code)
+    residence = residence_months(records.residence_periods, d, code, indicators.residence)
+    insurance = insurance_months(records.insurance_periods, d, code, indicators.insurance)
+    active = active_adjustments(records.adjustments, d, policy.adjustments)
+    current = current_residence(records.residence_periods, d, prefix)
+
+    def points(months: int, indicator: ResidenceIndicator | InsuranceIndicator) -> int:
+        return min(indicator.cap, indicator.points_per_year * (months // 12))
+
+    return Facts(
+        total_points=max(
+            0,
+            points(residence, indicators.residence)
+            + points(insurance, indicators.insurance)
+            + sum(a.points for a in active),
+        ),
+        residence_months=residence,
+        insurance_months=insurance,
+        permit_valid=permit_valid(records.permit, d),
+        current_district=current.district if current else None,
+        current_housing=current.housing if current else None,
+        active_codes=frozenset(a.entry.code for a in active),
+    )
+
+
+def projected(records: Records, as_of: date) -> Records:
+    """SPEC §6.4: a permit valid at D stays valid; everything else keeps its dates."""
+    if not permit_valid(records.permit, as_of):
+        return records
+    permit = Permit(records.permit.issued_on, date.max, "active")
+    return Records(
+        permit, records.residence_periods, records.insurance_periods, records.adjustments
+    )
+
+
+def reference_candidates(records: Records, policy: Policy, as_of: date) -> list[date]:
+    """SPEC §6.4: anniversaries of growing merged intervals, period starts and ends, first days
+    of months, adjustment dates and the permit's issued_on."""
+    horizon = add_years(as_of, 50)
+    prefix = jurisdiction_prefix(policy.jurisdiction.code)
+    dates = {Month.of(as_of).first_day}
+    month = Month.of(as_of)
+    while month.first_day <= horizon:
+        dates.add(month.first_day)
+        month += 1
+    periods = sorted(
+        (p.start_date, p.end_date or date.max)
+        for p in records.residence_periods
+        if p.district.startswith(prefix) and (p.end_date is None or p.end_date > p.start_date)
+    )
+    merged: list[list[date]] = []
+    for start, end in periods:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in merged:
+        k = 1
+        while (anniversary := add_months(start, k)) <= min(end, horizon):
+            if anniversary > as_of:
+                dates.add(anniversary)
+            k += 1
+    for p in records.residence_periods:
+        if p.district.startswith(prefix):
+            dates.update(d for d in (p.start_date, p.end_date) if d)
+    for a in records.adjustments:
+        dates.update(d for d in (a.effective_from, a.effective_to) if d)
+    dates.add(records.permit.issued_on)
+    return sorted(d for d in dates if as_of < d <= horizon)
+
+
+def reference_projected_on(
+    records: Records, policy: Policy, as_of: date, dates: Sequence[date] | None = None
+) -> dict[str, date | None]:
+    """The earliest of `dates` (SPEC §6.4's candidates unless given) where a level exceeds."""
+    today = levels(policy, naive_facts(records, policy, as_of))
+    found: dict[str, date | None] = dict.fromkeys(policy.domains)
+    pending = {d for d, tiers in policy.domains.items() if today[d] < len(tiers)}
+    future = projected(records, as_of)
+    for d in dates if dates is not None else reference_candidates(records, policy, as_of):
+        if not pending:
+            break
+        then = levels(policy, naive_facts(future, policy, d))
+        for domain in list(pending):
+            if then[domain] > today[domain]:
+                found[domain] = d
+                pending.discard(domain)
+    return found
+
+
+# --- tables ------------------------------------------------------------------------------------
+
+WORKED_EXAMPLE = Records(
+    permit=ACTIVE_PERMIT,
+    residence_periods=(
+        ResidencePeriod(JIANGCHENG, date(2018, 1, 31), date(2020, 6, 1)),
+        ResidencePeriod(JIANGCHENG, date(2020, 5, 20), None),
+        ResidencePeriod(GUANGZHOU, date(2010, 1, 1), date(2018, 1, 1)),
+    ),
+    insurance_periods=(
+        InsurancePeriod(JIANGCHENG, "pension", Month(2018, 3), Month(2021, 12)),
+        InsurancePeriod(JIANGCHENG, "pension", Month(2022, 3), None),
+        InsurancePeriod(JIANGCHENG, "medical", Month(2015, 1), None),
+    ),
+    adjustments=(AdjustmentRecord("college_degree", date(2019, 1, 1), None),),
+)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        ("2022-03-01", {"education": date(2024, 5, 1), "healthcare": None,
+                        "housing": date(2022, 5, 1), "settlement": None}),
+        ("2022-07-01", {"education": date(2024, 5, 1), "healthcare": None, "housing": None,
+                        "settlement": None}),
+        ("2026-11-22", {"education": None, "healthcare": None, "housing": None,
+                        "settlement": None}),
+    ],
+)  # fmt: skip
+def test_worked_example_projection(as_of: str, expected: dict[str, date | None]) -> None:
+    d = date.fromisoformat(as_of)
+    assert projected_on(WORKED_EXAMPLE, EXAMPLE, d) == expected
+    assert reference_projected_on(WORKED_EXAMPLE, EXAMPLE, d) == expected
+
+
+def holder(
+    permit: Permit = ACTIVE_PERMIT,
+    residence: Sequence[ResidencePeriod] = (),
+    insurance: Sequence[InsurancePeriod] = (),
+    adjustments: Sequence[AdjustmentRecord] = (),
+) -> Records:
+    return Records(permit, tuple(residence), tuple(insurance), tuple(adjustments))
+
+
+D = date(2022, 3, 1)
+HOME = ResidencePeriod(JIANGCHENG, date(2021, 3, 1), None, "rented")
+
+
+@pytest.mark.parametrize(
+    ("name", "requires", "records", "expected"),
+    [
+        ("months grow on an open period: 2021-03-01 + 24 months",
+         {"min_residence_months": 24}, holder(residence=[HOME]), date(2023, 3, 1)),
+        ("a closed period stops growing",
+         {"min_residence_months": 24},
+         holder(residence=[ResidencePeriod(JIANGCHENG, date(2021, 3, 1), date(2022, 6, 1))]),
+         None),
+        ("a future period starts and grows",
+         {"min_residence_months": 1},
+         holder(residence=[ResidencePeriod(JIANGCHENG, date(2023, 1, 31), None)]),
+         date(2023, 2, 28)),
+        ("insurance: a month counts once it has ended",
+         {"min_insurance_months": 1},
+         holder(insurance=[InsurancePeriod(JIANGCHENG, "pension", Month(2022, 5), None)]),
+         date(2022, 6, 1)),
+        ("a permit valid at D stays valid past valid_until",
+         {"min_residence_months": 120},
+         holder(Permit(date(2021, 3, 1), date(2022, 3, 31), "active"), residence=[HOME]),
+         date(2031, 3, 1)),
+        ("a permit issued after D is valid from issued_on",
+         {}, holder(Permit(date(2022, 8, 15), date(2023, 8, 14), "active")), date(2022, 8, 15)),
+        ("... but only until valid_until",
+         {"min_residence_months": 24},
+         holder(Permit(date(2022, 8, 15), date(2023, 2, 28), "active"), residence=[HOME]), None),
+        ("an expired permit stays expired",
+         {}, holder(Permit(date(2019, 3, 1), date(2022, 2, 28), "active")), None),
+        ("a suspended permit stays suspended",
+         {}, holder(Permit(date(2019, 3, 1), date(2027, 2, 28), "suspended")), None),
+        ("a qualification that starts later",
+         {"adjustments_any": ["college_degree"]},
+         holder(adjustments=[AdjustmentRecord("college_degree", date(2023, 7, 1), None)]),
+         date(2023, 7, 1)),
+        ("a deduction that ends",
+         {"min_points": 1},
+         holder(residence=[ResidencePeriod(JIANGCHENG, date(2010, 1, 1), None)],
+                adjustments=[AdjustmentRecord("false_materials", date(2020, 1, 1),
+                                              date(2024, 1, 1))]),
+         date(2024, 1, 1)),
+        ("a move into another district on its start date",
+         {"current_district_in": [YANGXI]},
+         holder(residence=[HOME, ResidencePeriod(YANGXI, date(2023, 5, 5), None)]),
+         date(2023, 5, 5)),
+        ("a later period ending makes the earlier one current again",
+         {"current_district_in": [JIANGCHENG]},
+         holder(residence=[HOME, ResidencePeriod(YANGXI, date(2022, 1, 1), date(2022, 9, 1))]),
+         date(2022, 9, 1)),
+        ("a home bought later",
+         {"current_housing_in": ["owned"]},
+         holder(residence=[HOME, ResidencePeriod(JIANGCHENG, date(2024, 1, 2), None, "owned")]),
+         date(2024, 1, 2)),
+        ("met on the last day of the horizon: D + 600 months",
+         {"min_residence_months": 600},
+         holder(residence=[ResidencePeriod(JIANGCHENG, D, None)]), date(2072, 3, 1)),
+        ("one month past the horizon",
+         {"min_residence_months": 601},
+         holder(residence=[ResidencePeriod(JIANGCHENG, D, None)]), None),
+        ("a repeatable... (here once) catalogue code that never comes",
+         {"adjustments_any": ["college_degree"]}, holder(), None),
+    ],
+)  # fmt: skip
+def test_projected_on(name: str, requires: dict[str, Any], records: Records, expected: Any) -> None:
+    policy = only_tier(requires)
+    assert levels(policy, facts_at(records, policy, D))["housing"] == 0, name
+    assert projected_on(records, policy, D)["housing"] == expected, name
+    assert reference_projected_on(records, policy, D)["housing"] == expected, name
+
+
+def test_horizon_of_a_leap_day_is_february_28() -> None:
+    leap = date(2024, 2, 29)
+    policy = only_tier({"min_residence_months": 600})
+    records = holder(residence=[ResidencePeriod(JIANGCHENG, leap, None)])
+    # 2024-02-29 + 600 months = 2074-02-28 = D + 50 years: just inside
+    assert projected_on(records, policy, leap)["housing"] == date(2074, 2, 28)
+
+
+def test_projection_of_a_continuous_run_that_lapses_and_restarts() -> None:
+    policy = variant(
+        lambda d: (
+            d["indicators"]["residence"].update(counting="continuous", max_gap_days=10),
+            d["domains"]["housing"][0].update(requires={"min_residence_months": 14}),
+        )
+    )
+    records = holder(
+        residence=[
+            ResidencePeriod(JIANGCHENG, date(2021, 3, 1), date(2022, 4, 1)),  # 13 months
+            ResidencePeriod(JIANGCHENG, date(2022, 4, 20), None),  # gap 19 days: a new run
+        ]
+    )
+    # the new run reaches 14 months on 2023-06-20
+    assert projected_on(records, policy, D)["housing"] == date(2023, 6, 20)
+    assert reference_projected_on(records, policy, D)["housing"] == date(2023, 6, 20)
+
+
+def continuous_policy(requires: dict[str, Any]) -> Policy:
+    def change(d: dict[str, Any]) -> None:
+        d["indicators"]["residence"].update(counting="continuous", max_gap_days=10)
+        d["indicators"]["insurance"].update(counting="continuous", max_gap_months=2)
+        d["domains"]["housing"][0]["requires"] = requires
+
+    return variant(change)
+
+
+@pytest.mark.parametrize(
+    ("name", "requires", "records", "expected"),
+    [
+        ("residence run still counting when a qualification starts, 4 days after it ended",
+         {"min_residence_months": 12, "adjustments_any": ["college_degree"]},
+         holder(residence=[ResidencePeriod(JIANGCHENG, date(2021, 3, 1), date(2022, 4, 1))],
+                adjustments=[AdjustmentRecord("college_degree", date(2022, 4, 5), None)]),
+         date(2022, 4, 5)),
+        ("... 11 days after: the run has lapsed",
+         {"min_residence_months": 12, "adjustments_any": ["college_degree"]},
+         holder(residence=[ResidencePeriod(JIANGCHENG, date(2021, 3, 1), date(2022, 4, 1))],
+                adjustments=[AdjustmentRecord("college_degree", date(2022, 4, 12), None)]),
+         None),
+        ("insurance run still counting, 1 month after its last month",
+         {"min_insurance_months": 12, "adjustments_any": ["college_degree"]},
+         holder(insurance=[InsurancePeriod(JIANGCHENG, "pension", Month(2021, 1), Month(2022, 2))],
+                adjustments=[AdjustmentRecord("college_degree", date(2022, 4, 10), None)]),
+         date(2022, 4, 10)),
+        ("... 2 months after",
+         {"min_insurance_months": 12, "adjustments_any": ["college_degree"]},
+         holder(insurance=[InsurancePeriod(JIANGCHENG, "pension", Month(2021, 1), Month(2022, 2))],
+                adjustments=[AdjustmentRecord("college_degree", date(2022, 5, 31), None)]),
+         date(2022, 5, 31)),
+        ("... 3 months after: the run has lapsed",
+         {"min_insurance_months": 12, "adjustments_any": ["college_degree"]},
+         holder(insurance=[InsurancePeriod(JIANGCHENG, "pension", Month(2021, 1), Month(2022, 2))],
+                adjustments=[AdjustmentRecord("college_degree", date(2022, 6, 1), None)]),
+         None),
+    ],
+)  # fmt: skip
+def test_projection_when_a_continuous_run_lapses(
+    name: str, requires: dict[str, Any], records: Records, expected: date | None
+) -> None:
+    policy = continuous_policy(requires)
+    assert projected_on(records, policy, D)["housing"] == expected, name
+    assert reference_projected_on(records, policy, D)["housing"] == expected, name
+
+
+def test_a_score_request_is_fast() -> None:
+    import time
+
+    policy = only_tier({"current_housing_in": ["owned"]})  # never met: the whole 50 years
+    records = holder(
+        residence=[HOME, ResidencePeriod(GUANGZHOU, date(2000, 1, 1), None)],
+        insurance=[InsurancePeriod(JIANGCHENG, t, Month(2020, 1), None) for t in ("pension",)],
+    )
+    started = time.perf_counter()
+    for _ in range(20):
+        score(records, policy, D)
+    assert (time.perf_counter() - started) / 20 < 0.02  # the candidate scan took ~25 ms
+
+
+# --- properties --------------------------------------------------------------------------------
+
+DISTRICTS = [JIANGCHENG, YANGDONG, YANGXI, GUANGZHOU]
+days = st.dates(min_value=date(2015, 1, 1), max_value=date(2025, 12, 31))
+months = st.builds(Month.of, days)
+
+
+@st.composite
+def residence_periods(draw: st.DrawFn) -> ResidencePeriod:
+    start = draw(days)
+    length = draw(st.none() | st.integers(min_value=1, max_value=1500))
+    return ResidencePeriod(
+        draw(st.sampled_from(DISTRICTS)),
+        start,
+        start + timedelta(days=length) if length else None,
+        draw(st.sampled_from(["owned", "rented", "other"])),
+    )
+
+
+@st.composite
+def insurance_periods(draw: st.DrawFn) -> InsurancePeriod:
+    first = draw(months)
+    length = draw(st.none() | st.integers(min_value=0, max_value=60))
+    return InsurancePeriod(
+        draw(st.sampled_from(DISTRICTS)),
+        draw(st.sampled_from(["pension", "medical"])),
+        first,
+        first + length if length is not None else None,
+    )
+
+
+@st.composite
+def adjustment_records(draw: st.DrawFn) -> AdjustmentRecord:
+    start = draw(days)
+    length = draw(st.none() | st.integers(min_value=1, max_value=2000))
+    return AdjustmentRecord(
+        draw(st.sampled_from(["college_degree", "false_materials", "veteran", "child", "other"])),
+        start,
+        start + timedelta(days=length) if length else None,
+    )
+
+
+@st.composite
+def permits(draw: st.DrawFn) -> Permit:
+    issued = draw(days)
+    return Permit(
+        issued,
+        issued + timedelta(days=draw(st.integers(min_value=0, max_value=2000))),
+        draw(st.sampled_from(["active", "active", "active", "suspended"])),
+    )
+
+
+@st.composite
+def holders(draw: st.DrawFn) -> Records:
+    return Records(
+        draw(permits()),
+        tuple(draw(st.lists(residence_periods(), max_size=4))),
+        tuple(draw(st.lists(insurance_periods(), max_size=4))),
+        tuple(draw(st.lists(adjustment_records(), max_size=3))),
+    )
+
+
+def rich_policy(residence: dict[str, Any], insurance: dict[str, Any]) -> Policy:
+    """Every kind of requirement, in domains whose levels go up and down."""
+
+    def change(d: dict[str, Any]) -> None:
+        d["indicators"]["residence"] = {"points_per_year": 3, "cap": 12, **residence}
+        d["indicators"]["insurance"] = {"points_per_year": 2, "cap": 10, **insurance}
+        d["adjustments"] += [
+            {"code": "veteran", "points": 0, "name": {"zh": "退役军人", "en": "Veteran"}},
+            {"code": "child", "points": 1, "repeatable": True, "name": {"zh": "子", "en": "C"}},
+        ]
+
+        def tier(level: int, requires: dict[str, Any]) -> dict[str, Any]:
+            name = {"zh": f"级{level}", "en": f"L{level}"}
+            return {"level": level, "code": f"l{level}", "name": name, "services": [],
+                    "requires": requires}  # fmt: skip
+
+        d["domains"]["elderly"] = [
+            tier(1, {"valid_permit": False, "current_housing_in": ["owned", "rented"]}),
+            tier(2, {"min_residence_months": 18, "current_district_not_in": [JIANGCHENG]}),
+            tier(3, {"min_points": 9, "min_insurance_months": 13}),
+        ]
+        d["domains"]["welfare"] = [
+            tier(1, {"valid_permit": False, "any_of": [
+                {"adjustments_any": ["veteran", "child"]},
+                {"valid_permit": True, "min_insurance_months": 7},
+                {"current_district_in": [YANGXI], "min_residence_months": 3}]}),
+            tier(2, {"min_points": 5, "current_district_in": [JIANGCHENG, YANGDONG]}),
+        ]  # fmt: skip
+
+    return variant(change)
+
+
+POLICIES = [
+    EXAMPLE,
+    rich_policy({}, {}),
+    rich_policy({"counting": "continuous", "max_gap_days": 0}, {"types": ["pension"]}),
+    rich_policy(
+        {"counting": "continuous", "max_gap_days": 31},
+        {"counting": "continuous", "max_gap_months": 2},
+    ),
+    rich_policy({}, {"counting": "continuous", "max_gap_months": 0, "types": ["medical"]}),
+]
+policies = st.sampled_from(POLICIES)
+slow = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@slow
+@given(holders(), policies, st.dates(min_value=date(2016, 1, 1), max_value=date(2024, 12, 31)))
+def test_fast_projection_equals_the_candidate_date_reference(
+    records: Records, policy: Policy, as_of: date
+) -> None:
+    assert projected_on(records, policy, as_of) == reference_projected_on(records, policy, as_of)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(holders(), policies, st.dates(min_value=date(2016, 1, 1), max_value=date(2024, 12, 31)))
+def test_candidate_dates_miss_no_day(records: Records, policy: Policy, as_of: date) -> None:
+    """Every day of the next three years checked: the first day a level rises is the answer."""
+    window = [as_of + timedelta(days=n) for n in range(1, 3 * 366)]
+    daily = reference_projected_on(records, policy, as_of, window)
+    fast = projected_on(records, policy, as_of)
+    for domain, first_day in daily.items():
+        if first_day is not None:
+            assert fast[domain] == first_day, domain
+        else:
+            assert fast[domain] is None or fast[domain] > window[-1], domain
+
+
+@settings(max_examples=200, deadline=None)
+@given(holders(), policies, st.dates(min_value=date(2014, 1, 1), max_value=date(2027, 12, 31)))
+def test_months_equal_the_literal_reading(records: Records, policy: Policy, as_of: date) -> None:
+    code, indicators = policy.jurisdiction.code, policy.indicators
+    prefix = jurisdiction_prefix(code)
+    assert residence_months(
+        records.residence_periods, as_of, code, indicators.residence
+    ) == naive_residence_months(records.residence_periods, as_of, prefix, indicators.residence)
+    assert insurance_months(
+        records.insurance_periods, as_of, code, indicators.insurance
+    ) == naive_insurance_months(records.insurance_periods, as_of, prefix, indicators.insurance)
