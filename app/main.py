@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from app.api import health
 from app.api.openapi import build_openapi
-from app.api.v1 import endorsements, holders, policies, records, scores
+from app.api.v1 import endorsements, holders, policies, rankings, records, scores
 from app.core.config import Settings
 from app.core.errors import install_error_handlers
 from app.db.session import make_engine
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         endorsements.router,
         scores.router,
         policies.router,
+        rankings.router,
     ]:
         app.include_router(router, prefix="/v1")
 

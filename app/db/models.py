@@ -3,7 +3,7 @@
 from app.clients.models import ApiClient
 from app.policies.models import PolicyVersion
 from app.register.models import Adjustment, Endorsement, Holder, InsurancePeriod, ResidencePeriod
-from app.scoring.models import Assessment
+from app.scoring.models import Assessment, RankingEntry, RankingSnapshot
 
 __all__ = [
     "Adjustment",
@@ -13,5 +13,7 @@ __all__ = [
     "Holder",
     "InsurancePeriod",
     "PolicyVersion",
+    "RankingEntry",
+    "RankingSnapshot",
     "ResidencePeriod",
 ]

@@ -431,6 +431,7 @@ _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _construct_mapping,  # type: ignore[arg-type]
 )
+PolicyYamlLoader = _UniqueKeyLoader  # public name, for YAML bodies posted to the API
 
 
 def load_policy_yaml(text: str, source: str) -> Policy:
@@ -463,6 +464,8 @@ def parse_policy(data: Any, source: str) -> Policy:
 def _dotted(loc: Iterable[int | str]) -> str:
     path = ""
     for part in loc:
+        if part == "[key]":  # pydantic's marker for an invalid mapping key: the key names it
+            continue
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path
 

@@ -93,14 +93,15 @@ class Month:
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
         # Lets Pydantic models hold a Month: parsed from "YYYY-MM", served as "YYYY-MM".
-        from pydantic_core import core_schema
+        from pydantic_core import PydanticCustomError, core_schema
 
         def validate(value: Any) -> "Month":
             if isinstance(value, Month):
                 return value
-            if not isinstance(value, str):
-                raise ValueError("a month is a string YYYY-MM")
-            return cls.parse(value)
+            try:
+                return cls.parse(value)
+            except ValueError:
+                raise PydanticCustomError("month", "Input should be a month, YYYY-MM") from None
 
         return core_schema.no_info_plain_validator_function(
             validate,

@@ -29,6 +29,8 @@ from app.policies.schema import (
 from app.scoring.calendar import Month, add_years, whole_months
 
 __all__ = [
+    "PROJECTION_YEARS",
+    "ActiveAdjustment",
     "AdjustmentRecord",
     "Facts",
     "InsurancePeriod",
@@ -133,7 +135,6 @@ class _ResidenceCounter:
                 merged[-1][1] = max(merged[-1][1], end)
             else:
                 merged.append([start, end])
-        self.intervals = [(s, e) for s, e in merged]
         self.starts = [s for s, _ in merged]
         self.ends = [e for _, e in merged]
         # months_before[i]: whole months of the (complete) intervals before interval i.
@@ -182,7 +183,6 @@ class _InsuranceCounter:
                 merged[-1][1] = max(merged[-1][1], last)
             else:
                 merged.append([first, last])
-        self.ranges = [(a, b) for a, b in merged]
         self.firsts = [a for a, _ in merged]
         self.lasts = [b for _, b in merged]
         self.months_before = [0]

@@ -222,7 +222,7 @@ def settlement_alternatives(data: dict[str, Any]) -> list[dict[str, Any]]:
          "domains.settlement[0].requires.any_of[0].any_of", "Extra inputs"),
         (at("domains.settlement[0].requires.any_of", []),
          "domains.settlement[0].requires.any_of", "at least 1 item"),
-        (at("domains.Education", []), "domains.Education.[key]", "should match pattern"),
+        (at("domains.Education", []), "domains.Education", "should match pattern"),
         (at("tests[0].as_of", "2016-04-10"), "tests[0].as_of", "inside the version's own dates"),
         (at("tests[0].input.residence_periods[0].district", "441799"),
          "tests[0].input.residence_periods[0].district", "not a district of this jurisdiction"),

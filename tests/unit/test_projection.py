@@ -1,5 +1,6 @@
 """SPEC §6.4 projection: `projected_on` against a slow reference (the candidate-date method,
-recounting from scratch on each date) and against a day-by-day scan."""
+recounting from scratch on each date) and a day-by-day scan; and properties of the §6.2 counts
+on random holders."""
 
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
@@ -552,3 +553,77 @@ def test_months_equal_the_literal_reading(records: Records, policy: Policy, as_o
     assert insurance_months(
         records.insurance_periods, as_of, code, indicators.insurance
     ) == naive_insurance_months(records.insurance_periods, as_of, prefix, indicators.insurance)
+
+
+CUMULATIVE_RESIDENCE = ResidenceIndicator(points_per_year=1, cap=10)
+ALL_INSURANCE = InsuranceIndicator(points_per_year=1, cap=10)
+any_day = st.dates(min_value=date(2014, 1, 1), max_value=date(2030, 12, 31))
+
+
+@given(st.lists(residence_periods(), max_size=5), residence_periods(), any_day)
+def test_adding_a_record_never_lowers_cumulative_months(
+    periods: list[ResidencePeriod], extra: ResidencePeriod, as_of: date
+) -> None:
+    def months(ps: list[ResidencePeriod]) -> int:
+        return residence_months(ps, as_of, "441700", CUMULATIVE_RESIDENCE)
+
+    assert months([*periods, extra]) >= months(periods)
+
+
+@given(st.lists(insurance_periods(), max_size=5), insurance_periods(), any_day)
+def test_adding_an_insurance_record_never_lowers_cumulative_months(
+    periods: list[InsurancePeriod], extra: InsurancePeriod, as_of: date
+) -> None:
+    def months(ps: list[InsurancePeriod]) -> int:
+        return insurance_months(ps, as_of, "441700", ALL_INSURANCE)
+
+    assert months([*periods, extra]) >= months(periods)
+
+
+@given(holders(), any_day, any_day)
+def test_a_later_date_never_lowers_cumulative_months(
+    records: Records, first: date, second: date
+) -> None:
+    early, late = sorted((first, second))
+    residence = records.residence_periods
+    insurance = records.insurance_periods
+    assert residence_months(residence, late, "441700", CUMULATIVE_RESIDENCE) >= residence_months(
+        residence, early, "441700", CUMULATIVE_RESIDENCE
+    )
+    assert insurance_months(insurance, late, "441700", ALL_INSURANCE) >= insurance_months(
+        insurance, early, "441700", ALL_INSURANCE
+    )
+
+
+@given(holders(), policies, any_day, st.randoms(use_true_random=False))
+def test_record_order_does_not_change_the_months(
+    records: Records, policy: Policy, as_of: date, random: Any
+) -> None:
+    code, indicators = policy.jurisdiction.code, policy.indicators
+    residence, insurance = list(records.residence_periods), list(records.insurance_periods)
+    random.shuffle(residence)
+    random.shuffle(insurance)
+    assert residence_months(residence, as_of, code, indicators.residence) == residence_months(
+        records.residence_periods, as_of, code, indicators.residence
+    )
+    assert insurance_months(insurance, as_of, code, indicators.insurance) == insurance_months(
+        records.insurance_periods, as_of, code, indicators.insurance
+    )
+
+
+@given(holders(), policies, any_day)
+def test_insurance_months_never_exceed_the_ended_months_covered(
+    records: Records, policy: Policy, as_of: date
+) -> None:
+    indicator = policy.indicators.insurance
+    covered: set[Month] = set()
+    for p in records.insurance_periods:
+        if p.district.startswith("4417") and (not indicator.types or p.type in indicator.types):
+            month = p.start_month
+            while month < Month.of(as_of) and (p.end_month is None or month <= p.end_month):
+                covered.add(month)
+                month += 1
+    counted = insurance_months(records.insurance_periods, as_of, "441700", indicator)
+    assert counted <= len(covered)
+    if indicator.counting == "cumulative":
+        assert counted == len(covered)

@@ -1,0 +1,70 @@
+"""Rankings of a jurisdiction's holders by points (SPEC §7)."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from app.api.deps import (
+    CatalogueDep,
+    Cursor,
+    Limit,
+    PolicyBookDep,
+    ScoresReader,
+    SessionDep,
+    TodayDep,
+)
+from app.core.errors import Forbidden, NotFound, problem_responses
+from app.scoring import ranking
+from app.scoring.service import policy_in_force
+
+router = APIRouter(tags=["scores"])
+
+
+class RankingRow(BaseModel):
+    rank: int
+    holder_id: str
+    total_points: int
+    insurance_months: int
+    residence_months: int
+
+
+class RankingPage(BaseModel):
+    as_of: date
+    policy_id: str
+    computed_at: str
+    items: list[RankingRow]
+    next_cursor: str | None
+
+
+@router.get(
+    "/jurisdictions/{code}/ranking",
+    operation_id="readRanking",
+    response_model=RankingPage,
+    responses=problem_responses(401, 403, 404, 410, 422),
+)
+def read_ranking(
+    client: ScoresReader,
+    session: SessionDep,
+    catalogue: CatalogueDep,
+    book: PolicyBookDep,
+    today: TodayDep,
+    code: str,
+    as_of: Annotated[date | None, Query(description="Default: today; fixed by the cursor")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Any:
+    """Holders with a valid permit at `as_of`, by points desc, then insurance months desc,
+    residence months desc, holder id asc. The first page fixes a snapshot; its cursors read
+    that snapshot even while records change (410 once it has expired)."""
+    if not catalogue.known(code):
+        raise NotFound("No such jurisdiction.")
+    if not client.holds(code):
+        raise Forbidden(f"This client does not hold jurisdiction {code}.")
+    if cursor is not None:
+        snapshot, after_rank = ranking.snapshot_for_cursor(session, code, cursor)
+    else:
+        policy = policy_in_force(book, code, as_of or today, "as_of")
+        snapshot, after_rank = ranking.new_snapshot(session, policy, as_of or today), 0
+    return ranking.ranking_page(session, snapshot, after_rank, limit)

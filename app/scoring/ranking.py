@@ -1,0 +1,237 @@
+"""Rankings of a jurisdiction's holders by points (SPEC §7), through the same engine.
+
+The whole population is read in a few streamed, set-based statements (holders and each kind of
+record, in holder order), never one holder at a time; each holder's records feed
+`engine.facts_at`. The order is stored as a snapshot, so that the pages of one walk agree.
+"""
+
+import base64
+import binascii
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from itertools import groupby
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from app.core.errors import ApiError, invalid
+from app.db.base import utcnow
+from app.policies.schema import Policy
+from app.register.codes import jurisdiction_prefix
+from app.register.models import Adjustment, Holder, InsurancePeriod, PermitStatus, ResidencePeriod
+from app.scoring import engine
+from app.scoring.calendar import Month
+from app.scoring.models import RankingEntry, RankingSnapshot
+
+SNAPSHOT_KEPT = timedelta(hours=1)
+INSERT_CHUNK = 5000
+
+
+class Gone(ApiError):
+    status = 410
+
+
+@dataclass(frozen=True)
+class RankedHolder:
+    holder_id: uuid.UUID
+    total_points: int
+    insurance_months: int
+    residence_months: int
+
+    def order_key(self) -> tuple[int, int, int, str]:
+        """Points desc, then insurance months desc, residence months desc, holder id asc."""
+        return (
+            -self.total_points,
+            -self.insurance_months,
+            -self.residence_months,
+            str(self.holder_id),
+        )
+
+
+def _grouped(rows: Any) -> Iterator[tuple[uuid.UUID, list[Any]]]:
+    for holder_id, group in groupby(rows, key=lambda row: row.holder_id):
+        yield holder_id, list(group)
+
+
+def population(
+    session: Session, jurisdiction: str, as_of: date
+) -> Iterator[tuple[uuid.UUID, engine.Records]]:
+    """Every holder with a valid permit at `as_of`, with their records, in holder-id order:
+    four streamed statements merged in step, whatever the population."""
+    holders = (
+        select(Holder.id, Holder.permit_issued_on, Holder.permit_valid_until, Holder.permit_status)
+        .where(
+            Holder.jurisdiction == jurisdiction,
+            Holder.permit_status == PermitStatus.active.value,
+            col(Holder.permit_issued_on) <= as_of,
+            col(Holder.permit_valid_until) >= as_of,
+        )
+        .order_by(col(Holder.id))
+    )
+    ids = holders.with_only_columns(col(Holder.id)).order_by(None).scalar_subquery()
+    prefix = jurisdiction_prefix(jurisdiction)
+
+    def records_of(
+        model: Any, *columns: Any, matching: bool = True
+    ) -> Iterator[tuple[uuid.UUID, list[Any]]]:
+        query = select(model.holder_id, *columns).where(col(model.holder_id).in_(ids))
+        if matching:  # records in other cities never count (SPEC §6.1)
+            query = query.where(col(model.district).startswith(prefix))
+        query = query.order_by(col(model.holder_id), col(model.seq))
+        return _grouped(session.execute(query.execution_options(yield_per=10000)))
+
+    streams = {
+        "residence": records_of(
+            ResidencePeriod, ResidencePeriod.district, ResidencePeriod.start_date,
+            ResidencePeriod.end_date, ResidencePeriod.housing,
+        ),
+        "insurance": records_of(
+            InsurancePeriod, InsurancePeriod.district, InsurancePeriod.type,
+            InsurancePeriod.start_month, InsurancePeriod.end_month,
+        ),
+        "adjustments": records_of(
+            Adjustment, Adjustment.code, Adjustment.effective_from, Adjustment.effective_to,
+            matching=False,
+        ),
+    }  # fmt: skip
+    pending: dict[str, tuple[uuid.UUID, list[Any]] | None] = {
+        name: next(stream, None) for name, stream in streams.items()
+    }
+
+    def take(name: str, holder_id: uuid.UUID) -> list[Any]:
+        current = pending[name]
+        if current is None or current[0] != holder_id:
+            return []
+        pending[name] = next(streams[name], None)
+        return current[1]
+
+    for holder in session.execute(holders.execution_options(yield_per=10000)):
+        permit = engine.Permit(
+            holder.permit_issued_on, holder.permit_valid_until, holder.permit_status
+        )
+        yield holder.id, engine.Records(
+            permit=permit,
+            residence_periods=tuple(
+                engine.ResidencePeriod(r.district, r.start_date, r.end_date, r.housing)
+                for r in take("residence", holder.id)
+            ),
+            insurance_periods=tuple(
+                engine.InsurancePeriod(
+                    p.district, p.type, Month.of(p.start_month),
+                    Month.of(p.end_month) if p.end_month else None,
+                )
+                for p in take("insurance", holder.id)
+            ),
+            adjustments=tuple(
+                engine.AdjustmentRecord(a.code, a.effective_from, a.effective_to)
+                for a in take("adjustments", holder.id)
+            ),
+        )  # fmt: skip
+
+
+def rank(session: Session, policy: Policy, as_of: date) -> list[RankedHolder]:
+    ranked = []
+    for holder_id, records in population(session, policy.jurisdiction.code, as_of):
+        facts = engine.facts_at(records, policy, as_of)
+        ranked.append(
+            RankedHolder(
+                holder_id, facts.total_points, facts.insurance_months, facts.residence_months
+            )
+        )
+    ranked.sort(key=RankedHolder.order_key)
+    return ranked
+
+
+def new_snapshot(session: Session, policy: Policy, as_of: date) -> RankingSnapshot:
+    """A new walk: rank now, store the order, and forget walks unused for over an hour."""
+    now = utcnow()
+    session.execute(
+        sa.delete(RankingSnapshot).where(col(RankingSnapshot.last_used_at) < now - SNAPSHOT_KEPT)
+    )
+    snapshot = RankingSnapshot(
+        jurisdiction=policy.jurisdiction.code,
+        as_of=as_of,
+        policy_id=policy.id,
+        computed_at=now,
+        last_used_at=now,
+    )
+    session.add(snapshot)
+    session.flush()
+    ranked = rank(session, policy, as_of)
+    for start in range(0, len(ranked), INSERT_CHUNK):
+        session.execute(
+            sa.insert(RankingEntry),
+            [
+                {
+                    "snapshot_id": snapshot.id, "rank": start + i + 1, "holder_id": r.holder_id,
+                    "total_points": r.total_points, "insurance_months": r.insurance_months,
+                    "residence_months": r.residence_months,
+                }
+                for i, r in enumerate(ranked[start : start + INSERT_CHUNK])
+            ],
+        )  # fmt: skip
+    session.commit()
+    return snapshot
+
+
+def encode_ranking_cursor(snapshot_id: uuid.UUID, after_rank: int) -> str:
+    return base64.urlsafe_b64encode(f"r{snapshot_id}:{after_rank}".encode()).decode().rstrip("=")
+
+
+def decode_ranking_cursor(cursor: str) -> tuple[uuid.UUID, int]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        snapshot_id, after_rank = text.removeprefix("r").split(":")
+        if not text.startswith("r"):
+            raise ValueError
+        return uuid.UUID(snapshot_id), int(after_rank)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise invalid("cursor", "Not a cursor this service gave.") from None
+
+
+def snapshot_for_cursor(
+    session: Session, jurisdiction: str, cursor: str
+) -> tuple[RankingSnapshot, int]:
+    snapshot_id, after_rank = decode_ranking_cursor(cursor)
+    snapshot = session.exec(
+        select(RankingSnapshot).where(RankingSnapshot.id == snapshot_id)
+    ).first()
+    if snapshot is None or snapshot.jurisdiction != jurisdiction:
+        raise Gone("This ranking walk has expired; start a new one from the first page.")
+    snapshot.last_used_at = utcnow()
+    session.add(snapshot)
+    session.commit()
+    return snapshot, after_rank
+
+
+def ranking_page(
+    session: Session, snapshot: RankingSnapshot, after_rank: int, limit: int
+) -> dict[str, Any]:
+    rows = session.exec(
+        select(RankingEntry)
+        .where(RankingEntry.snapshot_id == snapshot.id, col(RankingEntry.rank) > after_rank)
+        .order_by(col(RankingEntry.rank))
+        .limit(limit + 1)
+    ).all()
+    items = rows[:limit]
+    more = len(rows) > limit
+    return {
+        "as_of": snapshot.as_of.isoformat(),
+        "policy_id": snapshot.policy_id,
+        "computed_at": _timestamp(snapshot.computed_at),
+        "items": [
+            {
+                "rank": r.rank, "holder_id": str(r.holder_id), "total_points": r.total_points,
+                "insurance_months": r.insurance_months, "residence_months": r.residence_months,
+            }
+            for r in items
+        ],
+        "next_cursor": encode_ranking_cursor(snapshot.id, items[-1].rank) if more else None,
+    }  # fmt: skip
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
