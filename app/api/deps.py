@@ -24,6 +24,7 @@ from app.core.errors import (
     UnsupportedMediaType,
     errors_from_pydantic,
 )
+from app.core.i18n import tr
 from app.core.security import Scope
 from app.policies.catalogue import Catalogue, builtin_catalogue
 from app.policies.service import PolicyBook, PolicyCache
@@ -76,10 +77,15 @@ def _authenticated(request: Request, session: SessionDep) -> ApiClient:
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
-        raise Unauthorized("An API key is needed: Authorization: Bearer <key>.")
+        raise Unauthorized(
+            tr(
+                "An API key is needed: Authorization: Bearer <key>.",
+                "需要 API 密钥：Authorization: Bearer <key>。",
+            )
+        )
     client = authenticate(session, key.strip())
     if client is None:
-        raise Unauthorized("The API key is not valid.")
+        raise Unauthorized(tr("The API key is not valid.", "API 密钥无效。"))
     request.state.client_name = client.name
     return client
 
@@ -89,7 +95,12 @@ def require(scope: Scope | None) -> Callable[..., ApiClient]:
 
     def dependency(client: Annotated[ApiClient, Depends(_authenticated)]) -> ApiClient:
         if scope is not None and scope not in client.scope_set:
-            raise Forbidden(f"This client lacks the scope {scope.value}.")
+            raise Forbidden(
+                tr(
+                    f"This client lacks the scope {scope.value}.",
+                    f"此客户端缺少权限 {scope.value}。",
+                )
+            )
         return client
 
     return dependency
@@ -138,13 +149,20 @@ def json_body(model: type[M], media_types: tuple[str, ...] = JSON_TYPES) -> Call
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         raw = await request.body()
         if raw and media_type not in media_types:
-            raise UnsupportedMediaType(f"Send the body as {' or '.join(media_types)}.")
+            raise UnsupportedMediaType(
+                tr(
+                    f"Send the body as {' or '.join(media_types)}.",
+                    f"请以 {' 或 '.join(media_types)} 提交请求体。",
+                )
+            )
         try:
             return model.model_validate_json(raw or b"{}")
         except ValidationError as exc:
             errors = exc.errors()
             if any(e["type"] == "json_invalid" for e in errors):
-                raise BadRequest("The body is not valid JSON (UTF-8).") from None
+                raise BadRequest(
+                    tr("The body is not valid JSON (UTF-8).", "请求体不是有效的 JSON（UTF-8）。")
+                ) from None
             raise InvalidInput(errors_from_pydantic(list(errors))) from None
 
     dependency.__body_model__ = model  # type: ignore[attr-defined]

@@ -8,14 +8,16 @@ framework's own errors, into problem documents. Bodies never carry values the cl
 import logging
 import traceback
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, WithJsonSchema
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.i18n import VALIDATION_ZH, Message, in_language, preferred_language, tr
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("jifen.errors")
@@ -23,7 +25,8 @@ log = logging.getLogger("jifen.errors")
 
 class FieldError(BaseModel):
     field: str
-    message: str
+    # A `Message` (English that knows its Chinese): typed loosely so that pydantic keeps it.
+    message: Annotated[Any, WithJsonSchema({"type": "string"})]
 
 
 class Problem(BaseModel):
@@ -103,7 +106,9 @@ class InvalidInput(ApiError):
 
     def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
         names = ", ".join(e.field for e in errors)
-        super().__init__(detail or f"Invalid input: {names}.", errors=errors)
+        super().__init__(
+            detail or tr(f"Invalid input: {names}.", f"输入无效：{names}。"), errors=errors
+        )
 
 
 def invalid(field: str, message: str) -> InvalidInput:
@@ -132,24 +137,33 @@ def errors_from_pydantic(
     ]
 
 
-def _message(error: dict[str, Any]) -> str:
-    if error["type"] == "extra_forbidden":
-        return "Unknown field."
-    if error["type"] == "missing":
-        return "Field required."
-    return str(error["msg"])
+def _message(error: dict[str, Any]) -> Message:
+    english = {"extra_forbidden": "Unknown field.", "missing": "Field required."}
+    en = english.get(error["type"], str(error["msg"]))
+    return tr(en, VALIDATION_ZH.get(error["type"], en))
 
 
 def problem_response(
+    request: Request,
     status: int,
     detail: str,
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    title = HTTPStatus(status).phrase
-    problem = Problem(title=title, status=status, detail=detail, errors=errors)
+    """The problem document, its texts in the language the request prefers."""
+    language = preferred_language(request.headers.get("accept-language"))
+    problem: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": in_language(detail, language),
+    }
+    if errors is not None:
+        problem["errors"] = [
+            {"field": e.field, "message": in_language(e.message, language)} for e in errors
+        ]
     return JSONResponse(
-        problem.model_dump(exclude_none=True),
+        problem,
         status_code=status,
         media_type=PROBLEM_JSON,
         headers=headers,
@@ -167,41 +181,43 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+INTERNAL_ERROR = tr("Internal error.", "内部错误。")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return problem_response(exc.status, exc.detail, exc.errors, exc.headers)
+        return problem_response(request, exc.status, exc.detail, exc.errors, exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = {404: "No such resource.", 405: "Method not allowed on this resource."}.get(
-            exc.status_code, HTTPStatus(exc.status_code).phrase
-        )
-        return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+        detail = {
+            404: tr("No such resource.", "没有这个资源。"),
+            405: tr("Method not allowed on this resource.", "此资源不支持该方法。"),
+        }.get(exc.status_code, HTTPStatus(exc.status_code).phrase)
+        headers = getattr(exc, "headers", None)
+        return problem_response(request, exc.status_code, detail, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = errors_from_pydantic(list(exc.errors()))
-        return problem_response(
-            422, "Invalid input: " + ", ".join(e.field for e in errors) + ".", errors
-        )
+        invalid_input = InvalidInput(errors_from_pydantic(list(exc.errors())))
+        return problem_response(request, 422, invalid_input.detail, invalid_input.errors)
 
     @app.exception_handler(ValidationError)
     async def model_validation_error(request: Request, exc: ValidationError) -> JSONResponse:
         # A response model failing is our bug, not the client's.
         log.error("response validation failed: %s", exc.error_count())
-        return problem_response(500, "Internal error.")
+        return problem_response(request, 500, INTERNAL_ERROR)
 
     @app.exception_handler(OperationalError)
     async def database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database error: %s", type(exc.orig).__name__)
-        return problem_response(
-            503, "The database is unavailable; retry later.", headers={"Retry-After": "5"}
-        )
+        detail = tr("The database is unavailable; retry later.", "数据库暂不可用，请稍后重试。")
+        return problem_response(request, 503, detail, headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
         # The message may quote SQL parameters (an ID number): log where, not what.
         where = "".join(traceback.format_tb(exc.__traceback__))
         log.error("unhandled %s\n%s", type(exc).__name__, where)
-        return problem_response(500, "Internal error.")
+        return problem_response(request, 500, INTERNAL_ERROR)

@@ -26,16 +26,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.register.codes import is_division_code, jurisdiction_prefix
 from app.scoring.calendar import Month
 
 # SPEC §5: every policy has these four domains, served first and in this order.
 CORE_DOMAINS = ("education", "healthcare", "housing", "settlement")
-
-# SPEC §4 "Codes": province-level codes of GB/T 2260.
-PROVINCE_CODES = frozenset(
-    [*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47), *range(50, 55),
-     *range(61, 66), 71, 81, 82]
-)  # fmt: skip
 
 InsuranceType = Literal["pension", "medical", "unemployment", "work_injury", "maternity"]
 Housing = Literal["owned", "rented", "employer", "collective", "other"]
@@ -71,18 +66,6 @@ def ordered_domains(names: Iterable[str]) -> list[str]:
     """SPEC §5: education, healthcare, housing, settlement, then any others by name."""
     names = set(names)
     return [d for d in CORE_DOMAINS if d in names] + sorted(names - set(CORE_DOMAINS))
-
-
-def jurisdiction_prefix(code: str) -> str:
-    """SPEC §6.1: the code without trailing `00` pairs (`441700` -> `4417`, `310000` -> `31`)."""
-    while code.endswith("00"):
-        code = code[:-2]
-    return code
-
-
-def is_division_code(code: str) -> bool:
-    """SPEC §4 "Codes": 6 digits whose first two are a province-level code of GB/T 2260."""
-    return len(code) == 6 and code.isascii() and code.isdigit() and int(code[:2]) in PROVINCE_CODES
 
 
 # --- field types -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, FieldError, InvalidInput
+from app.core.i18n import tr
 from app.policies.catalogue import Catalogue, Jurisdiction
 from app.policies.models import PolicyVersion
 from app.policies.schema import Policy, PolicyError, load_policy_yaml, parse_policy
@@ -116,7 +117,10 @@ def publishing_problems(session: Session, policy: Policy) -> list[FieldError]:
         problems.append(
             FieldError(
                 field="effective_from",
-                message=f"Must be after {latest.isoformat()}, the latest published version's.",
+                message=tr(
+                    f"Must be after {latest.isoformat()}, the latest published version's.",
+                    f"必须晚于已发布的最新版本的 {latest.isoformat()}。",
+                ),
             )
         )
     problems += [FieldError(field="tests", message=m) for m in case_failures(policy)]
@@ -128,10 +132,18 @@ def publish(session: Session, policy: Policy) -> bool:
     stored = stored_document(session, policy.id)
     if stored is not None:
         if stored != policy.served():
-            raise Conflict(f"Policy {policy.id} is published with other content.")
+            raise Conflict(
+                tr(
+                    f"Policy {policy.id} is published with other content.",
+                    f"政策 {policy.id} 已以不同内容发布。",
+                )
+            )
         return False
     if problems := publishing_problems(session, policy):
-        raise InvalidInput(problems, detail=f"Policy {policy.id} cannot be published.")
+        raise InvalidInput(
+            problems,
+            detail=tr(f"Policy {policy.id} cannot be published.", f"政策 {policy.id} 不能发布。"),
+        )
     session.add(
         PolicyVersion(
             id=policy.id,

@@ -5,6 +5,8 @@ from datetime import date
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
+from app.core.i18n import tr
+
 # Province-level codes of GB/T 2260.
 PROVINCE_CODES = frozenset(
     [*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47), *range(50, 55),
@@ -30,24 +32,36 @@ def id_number_problem(id_number: str, today: date) -> str | None:
     would refuse real people. Its check-character and birth-date parts are used.
     """
     if len(id_number) != 18 or not id_number.isascii():
-        return "An ID number has 18 characters."
+        return tr("An ID number has 18 characters.", "身份证号码为 18 位。")
     if not id_number[:17].isdigit() or not (id_number[17].isdigit() or id_number[17] == "X"):
-        return "An ID number is 17 digits and a check character (0-9 or X)."
+        return tr(
+            "An ID number is 17 digits and a check character (0-9 or X).",
+            "身份证号码为 17 位数字加一位校验码（0-9 或 X）。",
+        )
     if int(id_number[:2]) not in PROVINCE_CODES:
-        return "An ID number starts with a province-level code."
+        return tr(
+            "An ID number starts with a province-level code.",
+            "身份证号码须以省级行政区划代码开头。",
+        )
     try:
         born = ric.get_birth_date(id_number)
     except StdnumError:
-        return "The birth date in the ID number is not a real date."
+        return tr(
+            "The birth date in the ID number is not a real date.",
+            "身份证号码中的出生日期不是真实日期。",
+        )
     if not date(1900, 1, 1) <= born <= today:
-        return "The birth date in the ID number is outside 1900-01-01..today."
+        return tr(
+            "The birth date in the ID number is outside 1900-01-01..today.",
+            "身份证号码中的出生日期不在 1900-01-01 至今天之间。",
+        )
     if ric.calc_check_digit(id_number[:17]) != id_number[17]:
-        return "The check character of the ID number is wrong."
+        return tr("The check character of the ID number is wrong.", "身份证号码校验码错误。")
     return None
 
 
 def jurisdiction_prefix(code: str) -> str:
     """SPEC §6.1: the code with trailing `00` pairs removed (`441700` -> `4417`)."""
-    while code.endswith("00") and code:
+    while code.endswith("00"):
         code = code[:-2]
     return code

@@ -26,6 +26,7 @@ from app.core.errors import (
     PreconditionRequired,
     invalid,
 )
+from app.core.i18n import tr
 from app.db.base import utcnow
 from app.policies.catalogue import Catalogue
 from app.register.codes import (
@@ -73,7 +74,7 @@ def decode_key_cursor(cursor: str | None) -> str | None:
     except (ValueError, binascii.Error, UnicodeDecodeError):
         text = ""
     if not text.startswith("k"):
-        raise invalid("cursor", "Not a cursor this service gave.")
+        raise invalid("cursor", tr("Not a cursor this service gave.", "不是本服务给出的游标。"))
     return text[1:]
 
 
@@ -91,7 +92,9 @@ def decode_cursor(cursor: str | None) -> int:
             raise ValueError
         return int(text[1:])
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise invalid("cursor", "Not a cursor this service gave.") from None
+        raise invalid(
+            "cursor", tr("Not a cursor this service gave.", "不是本服务给出的游标。")
+        ) from None
 
 
 def page_of(rows: Sequence[Record] | Sequence[Holder], limit: int) -> tuple[list[Any], str | None]:
@@ -110,18 +113,32 @@ def _check_jurisdiction(
 ) -> None:
     """Step 3 of SPEC §7's order: an unknown jurisdiction is 422, one not held is 403."""
     if not catalogue.known(jurisdiction):
-        raise invalid(field, "Unknown jurisdiction: no published policy.")
+        raise invalid(
+            field, tr("Unknown jurisdiction: no published policy.", "未知辖区：没有已发布的政策。")
+        )
     if not client.holds(jurisdiction):
-        raise Forbidden(f"This client does not hold jurisdiction {jurisdiction}.")
+        raise Forbidden(
+            tr(
+                f"This client does not hold jurisdiction {jurisdiction}.",
+                f"此客户端无权访问辖区 {jurisdiction}。",
+            )
+        )
 
 
 def _permit_errors(issued_on: date, valid_until: date, today: date) -> list[FieldError]:
     errors = []
     if issued_on > today:
-        errors.append(FieldError(field="permit.issued_on", message="Cannot be after today."))
+        errors.append(
+            FieldError(
+                field="permit.issued_on", message=tr("Cannot be after today.", "不能晚于今天。")
+            )
+        )
     if valid_until < issued_on:
         errors.append(
-            FieldError(field="permit.valid_until", message="Cannot be before permit.issued_on.")
+            FieldError(
+                field="permit.valid_until",
+                message=tr("Cannot be before permit.issued_on.", "不能早于 permit.issued_on。"),
+            )
         )
     return errors
 
@@ -135,7 +152,12 @@ def create_holder(
         errors.append(FieldError(field="id_number", message=problem))
     if not catalogue.known(body.jurisdiction):
         errors.append(
-            FieldError(field="jurisdiction", message="Unknown jurisdiction: no published policy.")
+            FieldError(
+                field="jurisdiction",
+                message=tr(
+                    "Unknown jurisdiction: no published policy.", "未知辖区：没有已发布的政策。"
+                ),
+            )
         )
     if errors:
         raise InvalidInput(errors)
@@ -155,7 +177,12 @@ def create_holder(
     except IntegrityError:
         # The database decides, even between concurrent requests.
         session.rollback()
-        raise Conflict("This ID number is already registered in the jurisdiction.") from None
+        raise Conflict(
+            tr(
+                "This ID number is already registered in the jurisdiction.",
+                "该身份证号码已在本辖区登记。",
+            )
+        ) from None
     return holder
 
 
@@ -164,14 +191,14 @@ def parse_id(value: str, what: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise NotFound(f"No such {what}.") from None
+        raise NotFound(tr(f"No such {what}.", "没有这个资源。")) from None
 
 
 def get_holder(session: Session, client: ApiClient, holder_id: str) -> Holder:
     """A holder the client may see, or 404: nothing says a person exists elsewhere (SPEC §7)."""
     holder = session.exec(select(Holder).where(Holder.id == parse_id(holder_id, "holder"))).first()
     if holder is None or not client.holds(holder.jurisdiction):
-        raise NotFound("No such holder.")
+        raise NotFound(tr("No such holder.", "没有这个持证人。"))
     return holder
 
 
@@ -179,7 +206,10 @@ def lookup_holder(
     session: Session, client: ApiClient, body: HolderLookup, catalogue: Catalogue
 ) -> Holder:
     if not catalogue.known(body.jurisdiction):
-        raise invalid("jurisdiction", "Unknown jurisdiction: no published policy.")
+        raise invalid(
+            "jurisdiction",
+            tr("Unknown jurisdiction: no published policy.", "未知辖区：没有已发布的政策。"),
+        )
     # A lookup outside the client's jurisdictions is a 404 like any other miss (SPEC §7).
     id_number = normalize_id_number(body.id_number)
     holder = session.exec(
@@ -188,7 +218,12 @@ def lookup_holder(
         )
     ).first()
     if holder is None or not client.holds(holder.jurisdiction):
-        raise NotFound("No holder with this ID number in the jurisdiction.")
+        raise NotFound(
+            tr(
+                "No holder with this ID number in the jurisdiction.",
+                "本辖区没有持此身份证号码的持证人。",
+            )
+        )
     return holder
 
 
@@ -254,24 +289,38 @@ def patch_holder(
 ) -> Holder:
     """JSON Merge Patch of name and permit; `If-Match` must name the current version."""
     errors = [
-        FieldError(field=name, message="Cannot be removed.")
+        FieldError(field=name, message=tr("Cannot be removed.", "不能删除此字段。"))
         for name in patch.model_fields_set
         if getattr(patch, name) is None
     ]
     if patch.permit is not None:
         errors += [
-            FieldError(field=f"permit.{name}", message="Cannot be removed.")
+            FieldError(field=f"permit.{name}", message=tr("Cannot be removed.", "不能删除此字段。"))
             for name in patch.permit.model_fields_set
             if getattr(patch.permit, name) is None
         ]
         if patch.permit.issued_on is not None and patch.permit.issued_on > today:
-            errors.append(FieldError(field="permit.issued_on", message="Cannot be after today."))
+            errors.append(
+                FieldError(
+                    field="permit.issued_on", message=tr("Cannot be after today.", "不能晚于今天。")
+                )
+            )
     if errors:
         raise InvalidInput(errors)
     if if_match is None:
-        raise PreconditionRequired("A PATCH needs If-Match with the holder's ETag.")
+        raise PreconditionRequired(
+            tr(
+                "A PATCH needs If-Match with the holder's ETag.",
+                "PATCH 请求需要带持证人 ETag 的 If-Match。",
+            )
+        )
     if holder.etag not in (tag.strip() for tag in if_match.split(",")):
-        raise PreconditionFailed("The holder has changed since this ETag; read it again.")
+        raise PreconditionFailed(
+            tr(
+                "The holder has changed since this ETag; read it again.",
+                "持证人信息在此 ETag 之后已有变更，请重新读取。",
+            )
+        )
     values: dict[str, Any] = {}
     if patch.name is not None:
         values["name"] = patch.name
@@ -297,7 +346,12 @@ def _bump(session: Session, holder: Holder, values: dict[str, Any]) -> Holder:
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
-        raise PreconditionFailed("The holder has changed meanwhile; read it again.")
+        raise PreconditionFailed(
+            tr(
+                "The holder has changed meanwhile; read it again.",
+                "持证人信息已被同时修改，请重新读取。",
+            )
+        )
     session.commit()
     session.refresh(holder)
     return holder
@@ -312,11 +366,22 @@ def _district_errors(
     """SPEC §4: well formed; inside the jurisdiction, one of its districts in some published
     version. Records in other cities are kept (never counted, §6.1)."""
     if not is_division_code(district):
-        return [FieldError(field=field, message="Not a division code (GB/T 2260).")]
+        return [
+            FieldError(
+                field=field,
+                message=tr("Not a division code (GB/T 2260).", "不是行政区划代码（GB/T 2260）。"),
+            )
+        ]
     districts = catalogue.districts.get(jurisdiction, frozenset())
     if district.startswith(jurisdiction_prefix(jurisdiction)) and district not in districts:
         return [
-            FieldError(field=field, message="Inside the jurisdiction but not one of its districts.")
+            FieldError(
+                field=field,
+                message=tr(
+                    "Inside the jurisdiction but not one of its districts.",
+                    "位于本辖区内，但不是其区县。",
+                ),
+            )
         ]
     return []
 
@@ -332,24 +397,37 @@ def record_errors(
     if isinstance(record, ResidencePeriodCreate):
         if record.end_date is not None and record.end_date <= record.start_date:
             errors.append(
-                FieldError(field=prefix + "end_date", message="Must be after start_date.")
+                FieldError(
+                    field=prefix + "end_date",
+                    message=tr("Must be after start_date.", "必须晚于 start_date。"),
+                )
             )
     elif isinstance(record, InsurancePeriodCreate):
         if record.end_month is not None and record.end_month < record.start_month:
             errors.append(
-                FieldError(field=prefix + "end_month", message="Cannot be before start_month.")
+                FieldError(
+                    field=prefix + "end_month",
+                    message=tr("Cannot be before start_month.", "不能早于 start_month。"),
+                )
             )
     else:
         codes = catalogue.adjustment_codes
         if codes is not None and record.code not in codes.get(jurisdiction, frozenset()):
             errors.append(
                 FieldError(
-                    field=prefix + "code", message="Not in the catalogue of any published version."
+                    field=prefix + "code",
+                    message=tr(
+                        "Not in the catalogue of any published version.",
+                        "不在任何已发布政策版本的目录中。",
+                    ),
                 )
             )
         if record.effective_to is not None and record.effective_to <= record.effective_from:
             errors.append(
-                FieldError(field=prefix + "effective_to", message="Must be after effective_from.")
+                FieldError(
+                    field=prefix + "effective_to",
+                    message=tr("Must be after effective_from.", "必须晚于 effective_from。"),
+                )
             )
     return errors
 
@@ -361,9 +439,15 @@ def add_record(
     errors = record_errors(catalogue, holder.jurisdiction, body)
     # Stored records cannot start in the future; simulations may (SPEC §4).
     if isinstance(body, ResidencePeriodCreate) and body.start_date > today:
-        errors.append(FieldError(field="start_date", message="Cannot be after today."))
+        errors.append(
+            FieldError(field="start_date", message=tr("Cannot be after today.", "不能晚于今天。"))
+        )
     if isinstance(body, InsurancePeriodCreate) and body.start_month > str(Month.of(today)):
-        errors.append(FieldError(field="start_month", message="Cannot be after this month."))
+        errors.append(
+            FieldError(
+                field="start_month", message=tr("Cannot be after this month.", "不能晚于本月。")
+            )
+        )
     if errors:
         raise InvalidInput(errors)
     return _store(session, _row(holder, body))
@@ -422,7 +506,7 @@ def get_record(session: Session, model: type[Record], holder: Holder, record_id:
         select(model).where(model.holder_id == holder.id, model.id == parse_id(record_id, "record"))
     ).first()
     if record is None:
-        raise NotFound("No such record for this holder.")
+        raise NotFound(tr("No such record for this holder.", "该持证人没有这条记录。"))
     return record
 
 
@@ -443,18 +527,36 @@ def endorse(
     endorsed_on = body.endorsed_on or today
     errors = []
     if endorsed_on > today:
-        errors.append(FieldError(field="endorsed_on", message="Cannot be after today."))
+        errors.append(
+            FieldError(field="endorsed_on", message=tr("Cannot be after today.", "不能晚于今天。"))
+        )
     if endorsed_on < holder.permit_issued_on:
         errors.append(
-            FieldError(field="endorsed_on", message="Cannot be before the permit's issued_on.")
+            FieldError(
+                field="endorsed_on",
+                message=tr(
+                    "Cannot be before the permit's issued_on.", "不能早于居住证的签发日期。"
+                ),
+            )
         )
     months = catalogue.endorsement_months(holder.jurisdiction, endorsed_on)
     if months is None and not errors:
-        errors.append(FieldError(field="endorsed_on", message="No policy in force on this date."))
+        errors.append(
+            FieldError(
+                field="endorsed_on",
+                message=tr("No policy in force on this date.", "该日期没有生效的政策。"),
+            )
+        )
     if errors:
         raise InvalidInput(errors)
     if holder.permit_status != PermitStatus.active:
-        raise invalid("permit.status", f"A {holder.permit_status} permit cannot be endorsed.")
+        raise invalid(
+            "permit.status",
+            tr(
+                f"A {holder.permit_status} permit cannot be endorsed.",
+                "已暂停或已注销的居住证不能签注。",
+            ),
+        )
     previous = holder.permit_valid_until
     assert months is not None
     endorsement = Endorsement(

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.core.errors import ApiError, invalid
+from app.core.i18n import tr
 from app.db.base import utcnow
 from app.policies.schema import Policy
 from app.register.codes import jurisdiction_prefix
@@ -189,7 +190,9 @@ def decode_ranking_cursor(cursor: str) -> tuple[uuid.UUID, int]:
             raise ValueError
         return uuid.UUID(snapshot_id), int(after_rank)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise invalid("cursor", "Not a cursor this service gave.") from None
+        raise invalid(
+            "cursor", tr("Not a cursor this service gave.", "不是本服务给出的游标。")
+        ) from None
 
 
 def snapshot_for_cursor(
@@ -200,7 +203,12 @@ def snapshot_for_cursor(
         select(RankingSnapshot).where(RankingSnapshot.id == snapshot_id)
     ).first()
     if snapshot is None or snapshot.jurisdiction != jurisdiction:
-        raise Gone("This ranking walk has expired; start a new one from the first page.")
+        raise Gone(
+            tr(
+                "This ranking walk has expired; start a new one from the first page.",
+                "该排名游标已过期，请从第一页重新开始。",
+            )
+        )
     snapshot.last_used_at = utcnow()
     session.add(snapshot)
     session.commit()

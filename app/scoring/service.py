@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.clients.models import ApiClient
 from app.core.errors import FieldError, Forbidden, InvalidInput, NotFound, invalid
+from app.core.i18n import tr
 from app.policies.catalogue import Catalogue
 from app.policies.schema import Policy
 from app.policies.service import PolicyBook
@@ -23,7 +24,13 @@ from app.scoring.schemas import SimulationRequest
 def policy_in_force(book: PolicyBook, jurisdiction: str, as_of: date, field: str) -> Policy:
     policy = book.in_force(jurisdiction, as_of)
     if policy is None:
-        raise invalid(field, f"No policy of {jurisdiction} is in force on {as_of.isoformat()}.")
+        raise invalid(
+            field,
+            tr(
+                f"No policy of {jurisdiction} is in force on {as_of.isoformat()}.",
+                f"{as_of.isoformat()} 没有 {jurisdiction} 的生效政策。",
+            ),
+        )
     return policy
 
 
@@ -77,18 +84,28 @@ def simulate(
     as_of = body.as_of or today
     errors: list[FieldError] = []
     if not catalogue.known(body.jurisdiction):
-        errors.append(FieldError(field="jurisdiction", message="Unknown jurisdiction."))
+        errors.append(
+            FieldError(field="jurisdiction", message=tr("Unknown jurisdiction.", "未知辖区。"))
+        )
     else:
         errors += simulation_record_errors(body, catalogue)
     if body.permit.valid_until < body.permit.issued_on:
         errors.append(
-            FieldError(field="permit.valid_until", message="Cannot be before permit.issued_on.")
+            FieldError(
+                field="permit.valid_until",
+                message=tr("Cannot be before permit.issued_on.", "不能早于 permit.issued_on。"),
+            )
         )
     if errors:
         raise InvalidInput(errors)
     policy = policy_in_force(book, body.jurisdiction, as_of, "as_of")
     if not client.holds(body.jurisdiction):
-        raise Forbidden(f"This client does not hold jurisdiction {body.jurisdiction}.")
+        raise Forbidden(
+            tr(
+                f"This client does not hold jurisdiction {body.jurisdiction}.",
+                f"此客户端无权访问辖区 {body.jurisdiction}。",
+            )
+        )
     records = engine.records_from_dicts(
         body.permit.model_dump(),
         [r.model_dump() for r in body.residence_periods],
@@ -178,7 +195,7 @@ def get_assessment(session: Session, client: ApiClient, assessment_id: str) -> A
         .where(Assessment.id == parse_id(assessment_id, "assessment"))
     ).first()
     if found is None or not client.holds(found[1]):
-        raise NotFound("No such assessment.")
+        raise NotFound(tr("No such assessment.", "没有这个积分认定。"))
     return found[0]
 
 

@@ -114,9 +114,10 @@ def test_internal_error_reveals_nothing(database_url: str) -> None:
         raise RuntimeError("secret 441702199001011234 in SELECT * FROM holders")
 
     with TestClient(app, raise_server_exceptions=False) as http:
-        response = http.get("/boom")
-    assert response.status_code == 500
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json() == {
-        "type": "about:blank", "title": "Internal Server Error", "status": 500, "detail": "Internal error.",
-    }  # fmt: skip
+        chinese = http.get("/boom")
+        english = http.get("/boom", headers={"Accept-Language": "en-GB,en;q=0.9,zh;q=0.5"})
+    assert chinese.status_code == english.status_code == 500
+    assert chinese.headers["content-type"] == "application/problem+json"
+    problem = {"type": "about:blank", "title": "Internal Server Error", "status": 500}
+    assert chinese.json() == {**problem, "detail": "内部错误。"}
+    assert english.json() == {**problem, "detail": "Internal error."}

@@ -146,3 +146,39 @@ def test_framework_errors_are_problems(http: TestClient, auth: dict[str, str]) -
         assert response.status_code == status
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["status"] == status
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "detail", "message"),
+    [
+        (None, "输入无效：end_date。", "必须晚于 start_date。"),
+        ("zh-CN", "输入无效：end_date。", "必须晚于 start_date。"),
+        ("en", "Invalid input: end_date.", "Must be after start_date."),
+        ("fr, en;q=0.8, zh;q=0.5", "Invalid input: end_date.", "Must be after start_date."),
+        ("en;q=0.3, zh-TW;q=0.9", "输入无效：end_date。", "必须晚于 start_date。"),
+    ],
+)
+def test_details_in_chinese_unless_english_is_preferred(
+    http: TestClient,
+    auth: dict[str, str],
+    new_holder: Any,
+    accept_language: str | None,
+    detail: str,
+    message: str,
+) -> None:
+    holder = new_holder()
+    headers = {**auth, **({"Accept-Language": accept_language} if accept_language else {})}
+    response = http.post(
+        f"/v1/holders/{holder['id']}/residence-periods",
+        json={"district": "441702", "start_date": "2020-01-01", "end_date": "2019-01-01"},
+        headers=headers,
+    )
+    assert response.json()["detail"] == detail
+    assert response.json()["errors"] == [{"field": "end_date", "message": message}]
+
+
+def test_framework_messages_are_translated_too(http: TestClient, auth: dict[str, str]) -> None:
+    response = http.post("/v1/holders", json={"nickname": "x"}, headers=auth)
+    messages = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert messages["nickname"] == "未知字段。"
+    assert messages["jurisdiction"] == "必填字段。"

@@ -28,8 +28,9 @@ from app.core.errors import (
     UnsupportedMediaType,
     problem_responses,
 )
+from app.core.i18n import tr
 from app.policies import service
-from app.policies.schema import Name, PolicyError, _UniqueKeyLoader, parse_policy
+from app.policies.schema import Name, PolicyError, PolicyYamlLoader, parse_policy
 from app.register.schemas import Page
 from app.register.service import decode_key_cursor, encode_key_cursor
 
@@ -96,7 +97,7 @@ def list_policies(
     cursor: Cursor = None,
 ) -> Any:
     if not catalogue.known(code):
-        raise NotFound("No such jurisdiction.")
+        raise NotFound(tr("No such jurisdiction.", "没有这个辖区。"))
     items = [
         {
             "id": p.id,
@@ -120,7 +121,7 @@ def list_policies(
 def read_policy(client: AnyClient, session: SessionDep, policy_id: str) -> Any:
     document = service.stored_document(session, policy_id)
     if document is None:
-        raise NotFound("No such policy.")
+        raise NotFound(tr("No such policy.", "没有这个政策版本。"))
     return JSONResponse(document)
 
 
@@ -129,13 +130,22 @@ def _parse_document(request_body: bytes, media_type: str) -> Any:
         try:
             return json.loads(request_body)
         except (ValueError, UnicodeDecodeError):
-            raise BadRequest("The body is not valid JSON (UTF-8).") from None
+            raise BadRequest(
+                tr("The body is not valid JSON (UTF-8).", "请求体不是有效的 JSON（UTF-8）。")
+            ) from None
     if media_type in YAML_TYPES:
         try:
-            return yaml.load(request_body.decode("utf-8"), Loader=_UniqueKeyLoader)
+            return yaml.load(request_body.decode("utf-8"), Loader=PolicyYamlLoader)
         except (yaml.YAMLError, UnicodeDecodeError):
-            raise BadRequest("The body is not valid YAML (UTF-8).") from None
-    raise UnsupportedMediaType("Send the policy as application/json or application/yaml.")
+            raise BadRequest(
+                tr("The body is not valid YAML (UTF-8).", "请求体不是有效的 YAML（UTF-8）。")
+            ) from None
+    raise UnsupportedMediaType(
+        tr(
+            "Send the policy as application/json or application/yaml.",
+            "请以 application/json 或 application/yaml 提交政策文件。",
+        )
+    )
 
 
 def _stated_id(document: Any) -> str | None:
@@ -182,15 +192,30 @@ def publish_policy(
         policy = parse_policy(document, "body")
     except PolicyError as exc:
         if stored is not None:
-            raise Conflict(f"Policy {stated} is published with other content.") from None
+            raise Conflict(
+                tr(
+                    f"Policy {stated} is published with other content.",
+                    f"政策 {stated} 已以不同内容发布。",
+                )
+            ) from None
         errors = [FieldError(field=f or "body", message=m) for f, m in exc.problems]
         raise InvalidInput(errors) from None
     if stored is not None:
         if stored != policy.served():
-            raise Conflict(f"Policy {stated} is published with other content.")
+            raise Conflict(
+                tr(
+                    f"Policy {stated} is published with other content.",
+                    f"政策 {stated} 已以不同内容发布。",
+                )
+            )
         return JSONResponse(stored, status_code=status.HTTP_200_OK)
     if not client.holds(policy.jurisdiction.code):
-        raise Forbidden(f"This client does not hold jurisdiction {policy.jurisdiction.code}.")
+        raise Forbidden(
+            tr(
+                f"This client does not hold jurisdiction {policy.jurisdiction.code}.",
+                f"此客户端无权访问辖区 {policy.jurisdiction.code}。",
+            )
+        )
     service.publish(session, policy)
     location = str(request.url_for("read_policy", policy_id=policy.id))
     return JSONResponse(

@@ -16,6 +16,7 @@ from app.api.deps import (
     TodayDep,
 )
 from app.core.errors import Forbidden, NotFound, problem_responses
+from app.core.i18n import tr
 from app.scoring import ranking
 from app.scoring.service import policy_in_force
 
@@ -59,9 +60,11 @@ def read_ranking(
     residence months desc, holder id asc. The first page fixes a snapshot; its cursors read
     that snapshot even while records change (410 once it has expired)."""
     if not catalogue.known(code):
-        raise NotFound("No such jurisdiction.")
+        raise NotFound(tr("No such jurisdiction.", "没有这个辖区。"))
     if not client.holds(code):
-        raise Forbidden(f"This client does not hold jurisdiction {code}.")
+        raise Forbidden(
+            tr(f"This client does not hold jurisdiction {code}.", f"此客户端无权访问辖区 {code}。")
+        )
     if cursor is not None:
         snapshot, after_rank = ranking.snapshot_for_cursor(session, code, cursor)
     else:
