@@ -1,6 +1,9 @@
 """Policy documents: shipped files, publication, versions in force (SPEC §5, §7)."""
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -225,9 +228,6 @@ def test_endorsement_uses_the_policy_in_force(
 
 
 def test_cli_check_prints_each_case(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
     broken = _document(FIXTURES / "example_policy.yaml")
     broken["tests"][0]["output"]["total_points"] = 5
     path = tmp_path / "broken.yaml"
@@ -238,3 +238,48 @@ def test_cli_check_prints_each_case(tmp_path: Path) -> None:
     lines = run.stdout.splitlines()
     assert sum(line.startswith("pass ") for line in lines) == 2 * len(broken["tests"]) - 1
     assert sum(line.startswith("FAIL ") for line in lines) == 1
+
+
+def _load(database_url: str, directory: Path) -> "subprocess.CompletedProcess[str]":
+    env = {
+        "JIFEN_DATABASE_URL": database_url,
+        "JIFEN_POLICY_DIR": str(directory),
+        "PATH": "/usr/bin:/bin",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "policies", "load"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+
+
+def test_startup_refuses_a_changed_published_file(
+    tmp_path: Path, database_url: str, engine: Any
+) -> None:
+    shutil.copy(FIXTURES / "example_policy.yaml", tmp_path / "441700@example.yaml")
+    assert _load(database_url, tmp_path).returncode == 0
+    assert _load(database_url, tmp_path).returncode == 0  # the same file again: a no-op
+    edited = (
+        (tmp_path / "441700@example.yaml")
+        .read_text(encoding="utf-8")
+        .replace("points: 10", "points: 11", 1)
+    )
+    (tmp_path / "441700@example.yaml").write_text(edited, encoding="utf-8")
+    refused = _load(database_url, tmp_path)
+    assert refused.returncode == 1
+    assert "441700@example" in refused.stderr and "never changes" in refused.stderr
+
+
+def test_startup_names_the_file_field_and_reason_of_an_invalid_file(
+    tmp_path: Path, database_url: str
+) -> None:
+    document = _document(FIXTURES / "example_policy.yaml")
+    document["domains"]["education"][1]["requires"]["min_points"] = "twenty"
+    (tmp_path / "broken.yaml").write_text(
+        yaml.safe_dump(document, allow_unicode=True), encoding="utf-8"
+    )
+    refused = _load(database_url, tmp_path)
+    assert refused.returncode == 1
+    assert "broken.yaml" in refused.stderr
+    assert "domains.education[1].requires.min_points" in refused.stderr
