@@ -2,13 +2,17 @@
 
 import argparse
 import json
+import logging
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from app.core.config import Settings
 
 
-def _prepare_database(settings: Settings) -> None:
+def _prepare_database(settings: Settings, load_policies: bool) -> None:
     """Migrate to head, then publish the policy files not yet published."""
     from sqlmodel import Session
 
@@ -17,21 +21,38 @@ def _prepare_database(settings: Settings) -> None:
     from app.policies.service import load_policy_files
 
     upgrade(settings.database_url)
-    if settings.load_policies:
+    if load_policies:
         engine = make_engine(settings)
         with Session(engine) as session:
             for policy_id in load_policy_files(session, settings.policy_dir):
-                print(f"published policy {policy_id}", file=sys.stderr)
+                logging.getLogger("jifen.policies").info(
+                    "published policy", extra={"policy_id": policy_id}
+                )
         engine.dispose()
 
 
+def _prepare_metrics_dir(settings: Settings, port: int) -> None:
+    """Every worker writes its metric samples into one folder, emptied first so that no stale
+    file of an earlier run counts (prometheus_client's multiprocess mode). This must happen
+    before anything imports prometheus_client, which is why it is plain file work here."""
+    folder = settings.metrics_dir or Path(tempfile.gettempdir()) / f"jifen-metrics-{port}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    port = args.port or settings.port
+    _prepare_metrics_dir(settings, port)
+
     import uvicorn
 
+    from app.core.logging import configure_logging, logging_config
     from app.policies.service import PolicyLoadError
 
+    configure_logging(settings.log_level)
     try:
-        _prepare_database(settings)
+        _prepare_database(settings, settings.load_policies)
     except PolicyLoadError as exc:
         print(f"error: policy not loaded: {exc}", file=sys.stderr)
         return 1
@@ -39,9 +60,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         "app.main:create_app",
         factory=True,
         host=args.host or settings.host,
-        port=args.port or settings.port,
+        port=port,
         workers=args.workers or settings.workers,
-        log_level=settings.log_level,
+        log_config=logging_config(settings.log_level),
+        access_log=False,  # jifen logs each request itself, as JSON with its request id
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
     return 0
 
@@ -101,10 +124,12 @@ def _policies_check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _policies_load(settings: Settings, args: argparse.Namespace) -> int:
+    from app.core.logging import configure_logging
     from app.policies.service import PolicyLoadError
 
+    configure_logging(settings.log_level)
     try:
-        _prepare_database(settings)
+        _prepare_database(settings, load_policies=True)
     except PolicyLoadError as exc:
         print(f"error: policy not loaded: {exc}", file=sys.stderr)
         return 1

@@ -4,12 +4,16 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from app.api import health
 from app.api.openapi import build_openapi
-from app.api.v1 import endorsements, holders, policies, rankings, records, scores
+from app.api.v1 import audit, endorsements, holders, policies, rankings, records, scores
+from app.audit.recorder import AuditRecorder
 from app.core.config import Settings
 from app.core.errors import install_error_handlers
+from app.core.metrics import record_build_info
+from app.core.middleware import BodyLimit, RequestObserver
 from app.db.session import make_engine
 from app.policies.service import PolicyCache
 
@@ -23,11 +27,24 @@ def app_version() -> str:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="jifen", version=app_version(), redoc_url=None)
+    # Swagger UI's assets come from the fastapi-offline package: /docs works on an intranet.
+    app = FastAPIOffline(
+        title="jifen", version=app_version(), redoc_url=None, static_url="/docs/assets"
+    )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
     app.state.policy_cache = PolicyCache()
     install_error_handlers(app)
+    # Outermost last: the request log sees every answer, 413 comes before authentication,
+    # and the audit row is written before an audited answer leaves.
+    app.add_middleware(AuditRecorder)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        streamed={"/v1/imports": settings.max_import_bytes},
+    )
+    app.add_middleware(RequestObserver)
+    record_build_info(app.version)
     app.include_router(health.router)
     for router in [
         holders.router,
@@ -36,8 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scores.router,
         policies.router,
         rankings.router,
+        audit.router,
     ]:
-        app.include_router(router, prefix="/v1")
+        app.include_router(router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

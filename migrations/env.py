@@ -22,6 +22,10 @@ def run_migrations() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Replicas starting together migrate one at a time; the others then find
+                # the schema at head and do nothing.
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7231997)")
             context.run_migrations()
 
 

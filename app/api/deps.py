@@ -13,6 +13,7 @@ from fastapi import Depends, Path, Query, Request
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
+from app.audit.service import note
 from app.clients.models import ApiClient
 from app.clients.service import authenticate
 from app.core.config import Settings
@@ -111,22 +112,37 @@ HoldersReader = Annotated[ApiClient, Depends(require(Scope.holders_read))]
 HoldersWriter = Annotated[ApiClient, Depends(require(Scope.holders_write))]
 ScoresReader = Annotated[ApiClient, Depends(require(Scope.scores_read))]
 PolicyWriter = Annotated[ApiClient, Depends(require(Scope.policies_write))]
+AuditReader = Annotated[ApiClient, Depends(require(Scope.audit_read))]
+
+
+def visible_holder(request: Request, session: Session, client: ApiClient, holder_id: str) -> Holder:
+    """The holder of the path, noted for the audit row; 404 when the client may not see it."""
+    holder = get_holder(session, client, holder_id)
+    note(request, holder_id=holder.id, jurisdictions=[holder.jurisdiction])
+    return holder
 
 
 def readable_holder(
-    client: HoldersReader, session: SessionDep, holder_id: Annotated[str, Path()]
+    request: Request, client: HoldersReader, session: SessionDep, holder_id: Annotated[str, Path()]
 ) -> Holder:
-    return get_holder(session, client, holder_id)
+    return visible_holder(request, session, client, holder_id)
 
 
 def writable_holder(
-    client: HoldersWriter, session: SessionDep, holder_id: Annotated[str, Path()]
+    request: Request, client: HoldersWriter, session: SessionDep, holder_id: Annotated[str, Path()]
 ) -> Holder:
-    return get_holder(session, client, holder_id)
+    return visible_holder(request, session, client, holder_id)
+
+
+def scorable_holder(
+    request: Request, client: ScoresReader, session: SessionDep, holder_id: Annotated[str, Path()]
+) -> Holder:
+    return visible_holder(request, session, client, holder_id)
 
 
 ReadableHolder = Annotated[Holder, Depends(readable_holder)]
 WritableHolder = Annotated[Holder, Depends(writable_holder)]
+ScorableHolder = Annotated[Holder, Depends(scorable_holder)]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size, 1 to 500")]
 Cursor = Annotated[

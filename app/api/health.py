@@ -2,13 +2,26 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db.migrations import current_revision, head_revision
+from app.core.metrics import exposition
+from app.db.migrations import current_revision, schema_behind
 
 router = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/metrics",
+    operation_id="readMetrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+)
+def read_metrics() -> Response:
+    """Prometheus metrics of every worker process (SPEC §8)."""
+    body, content_type = exposition()
+    return Response(body, media_type=content_type)
 
 
 @router.get("/healthz", operation_id="checkHealth")
@@ -23,13 +36,13 @@ def healthz() -> dict[str, str]:
     responses={503: {"description": "Database unreachable or migrations not at head"}},
 )
 def readyz(request: Request) -> Any:
-    """The database answers and its schema is at the head revision."""
+    """The database answers and its schema is at this release's head revision (or at a newer
+    one, which a rolling deployment's migration has just applied for the next release)."""
     try:
         current = current_revision(request.app.state.engine)
     except SQLAlchemyError:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    head = head_revision()
-    if current != head:
+    if schema_behind(current):
         return JSONResponse(
             {"status": "unavailable", "database": "migrations not at head"}, status_code=503
         )

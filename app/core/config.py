@@ -26,7 +26,14 @@ class Settings(BaseSettings):
     policy_dir: Path = Field(DEFAULT_POLICY_DIR, description="folder of policy YAML files")
     load_policies: bool = Field(True, description="load the policy files at start-up")
     max_body_bytes: int = Field(1024 * 1024, description="request body limit (413 beyond)")
+    max_import_bytes: int = Field(1024**3, description="body limit of a bulk import")
     db_timeout_seconds: float = Field(5.0, description="connect and statement timeout")
+    metrics_dir: Path | None = Field(
+        None, description="folder for the workers' metric samples (default: a temporary one)"
+    )
+    shutdown_grace_seconds: int = Field(
+        30, description="on SIGTERM, how long in-flight requests may take to finish"
+    )
 
     @cached_property
     def zone(self) -> ZoneInfo:

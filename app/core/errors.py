@@ -5,6 +5,7 @@ framework's own errors, into problem documents. Bodies never carry values the cl
 (an ID number could be one), stack traces or SQL.
 """
 
+import json
 import logging
 import traceback
 from http import HTTPStatus
@@ -168,6 +169,19 @@ def problem_response(
         media_type=PROBLEM_JSON,
         headers=headers,
     )
+
+
+def problem_body(scope: Any, status: int, detail: str) -> bytes:
+    """A problem document as bytes, for answers sent below the framework (raw ASGI)."""
+    headers = dict(scope.get("headers", []))
+    language = preferred_language(headers.get(b"accept-language", b"").decode("latin-1"))
+    problem = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": in_language(detail, language),
+    }
+    return json.dumps(problem, ensure_ascii=False).encode()
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -38,6 +38,16 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
+def schema_behind(current: str | None) -> bool:
+    """Whether a database at `current` lacks migrations of this release: at a revision this
+    release knows other than its head, or at none. An unknown revision is a newer release's."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    if current is None:
+        return True
+    known = {revision.revision for revision in script.walk_revisions()}
+    return current in known and current != script.get_current_head()
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

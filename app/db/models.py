@@ -1,5 +1,6 @@
 """Every table model, imported in one place so that the metadata is complete for Alembic."""
 
+from app.audit.models import AuditEvent
 from app.clients.models import ApiClient
 from app.policies.models import PolicyVersion
 from app.register.models import Adjustment, Endorsement, Holder, InsurancePeriod, ResidencePeriod
@@ -9,6 +10,7 @@ __all__ = [
     "Adjustment",
     "ApiClient",
     "Assessment",
+    "AuditEvent",
     "Endorsement",
     "Holder",
     "InsurancePeriod",

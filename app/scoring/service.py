@@ -2,12 +2,14 @@
 
 import hashlib
 import json
+import time
 from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from app.clients.models import ApiClient
+from app.core import metrics
 from app.core.errors import FieldError, Forbidden, InvalidInput, NotFound, invalid
 from app.core.i18n import tr
 from app.policies.catalogue import Catalogue
@@ -32,6 +34,16 @@ def policy_in_force(book: PolicyBook, jurisdiction: str, as_of: date, field: str
             ),
         )
     return policy
+
+
+def compute_score(records: engine.Records, policy: Policy, as_of: date) -> engine.Score:
+    """The engine's score, counted and timed for /metrics."""
+    started = time.perf_counter()
+    result = engine.score(records, policy, as_of)
+    labels = {"jurisdiction": policy.jurisdiction.code, "policy_version": policy.version}
+    metrics.SCORES.labels(**labels).inc()
+    metrics.SCORE_SECONDS.labels(**labels).observe(time.perf_counter() - started)
+    return result
 
 
 def holder_records(session: Session, holder: db.Holder) -> engine.Records:
@@ -72,7 +84,7 @@ def score_holder(
     session: Session, book: PolicyBook, holder: db.Holder, as_of: date
 ) -> dict[str, Any]:
     policy = policy_in_force(book, holder.jurisdiction, as_of, "as_of")
-    result = engine.score(holder_records(session, holder), policy, as_of)
+    result = compute_score(holder_records(session, holder), policy, as_of)
     return result.to_json(str(holder.id))
 
 
@@ -112,7 +124,7 @@ def simulate(
         [p.model_dump() for p in body.insurance_periods],
         [a.model_dump() for a in body.adjustments],
     )
-    return engine.score(records, policy, as_of).to_json(None)
+    return compute_score(records, policy, as_of).to_json(None)
 
 
 def simulation_record_errors(body: SimulationRequest, catalogue: Catalogue) -> list[FieldError]:
@@ -173,7 +185,7 @@ def assess(
     records or the policies."""
     policy = policy_in_force(book, holder.jurisdiction, as_of, "as_of")
     records = holder_records(session, holder)
-    result = engine.score(records, policy, as_of).to_json(str(holder.id))
+    result = compute_score(records, policy, as_of).to_json(str(holder.id))
     assessment = Assessment(
         holder_id=holder.id,
         policy_id=policy.id,
@@ -187,8 +199,10 @@ def assess(
     return assessment
 
 
-def get_assessment(session: Session, client: ApiClient, assessment_id: str) -> Assessment:
-    """An assessment of a holder the client may see, or 404."""
+def get_assessment(
+    session: Session, client: ApiClient, assessment_id: str
+) -> tuple[Assessment, str]:
+    """An assessment of a holder the client may see, with the holder's jurisdiction; or 404."""
     found = session.exec(
         select(Assessment, db.Holder.jurisdiction)
         .join(db.Holder, col(db.Holder.id) == col(Assessment.holder_id))
@@ -196,7 +210,7 @@ def get_assessment(session: Session, client: ApiClient, assessment_id: str) -> A
     ).first()
     if found is None or not client.holds(found[1]):
         raise NotFound(tr("No such assessment.", "没有这个积分认定。"))
-    return found[0]
+    return found[0], found[1]
 
 
 def assessment_json(assessment: Assessment) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from app.register import service
 from app.register.models import Endorsement
 from app.register.schemas import EndorsementCreate, EndorsementPublic, Page
 
-router = APIRouter(prefix="/holders/{holder_id}/endorsements", tags=["records"])
+router = APIRouter(prefix="/v1/holders/{holder_id}/endorsements", tags=["records"])
 
 
 @router.post(

@@ -17,6 +17,7 @@ from app.api.deps import (
     json_body,
 )
 from app.api.openapi import request_body
+from app.audit.service import note
 from app.clients.models import ApiClient
 from app.core.errors import problem_responses
 from app.core.security import Scope, mask_id_number
@@ -31,7 +32,7 @@ from app.register.schemas import (
     PermitOut,
 )
 
-router = APIRouter(prefix="/holders", tags=["holders"])
+router = APIRouter(prefix="/v1/holders", tags=["holders"])
 
 MERGE_PATCH_TYPES = ("application/merge-patch+json", "application/json")
 
@@ -74,7 +75,9 @@ def create_holder(
     request: Request,
     response: Response,
 ) -> HolderPublic:
+    note(request, jurisdictions=[body.jurisdiction])
     holder = service.create_holder(session, client, body, catalogue, today)
+    note(request, holder_id=holder.id)
     response.headers["Location"] = str(request.url_for("read_holder", holder_id=holder.id))
     response.headers["ETag"] = holder.etag
     return holder_public(holder, client)
@@ -87,6 +90,7 @@ def create_holder(
     responses=problem_responses(401, 403, 422),
 )
 def list_holders(
+    request: Request,
     client: HoldersReader,
     session: SessionDep,
     catalogue: CatalogueDep,
@@ -110,6 +114,9 @@ def list_holders(
         limit=limit,
         cursor=cursor,
     )
+    filter_ = {"jurisdiction": jurisdiction, "district": district, "permit_status": permit_status}
+    shown = [jurisdiction] if jurisdiction else [h.jurisdiction for h in items]
+    note(request, filter=filter_, rows=len(items), jurisdictions=shown)
     return Page(items=[holder_public(h, client) for h in items], next_cursor=next_cursor)
 
 
@@ -125,9 +132,11 @@ def lookup_holder(
     session: SessionDep,
     catalogue: CatalogueDep,
     body: Annotated[HolderLookup, Depends(json_body(HolderLookup))],
+    request: Request,
     response: Response,
 ) -> HolderPublic:
     holder = service.lookup_holder(session, client, body, catalogue)
+    note(request, holder_id=holder.id, jurisdictions=[holder.jurisdiction])
     response.headers["ETag"] = holder.etag
     return holder_public(holder, client)
 

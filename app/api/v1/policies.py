@@ -34,7 +34,7 @@ from app.policies.schema import Name, PolicyError, PolicyYamlLoader, parse_polic
 from app.register.schemas import Page
 from app.register.service import decode_key_cursor, encode_key_cursor
 
-router = APIRouter(tags=["policies"])
+router = APIRouter(prefix="/v1", tags=["policies"])
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 

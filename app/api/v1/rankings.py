@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from app.api.deps import (
@@ -15,12 +15,13 @@ from app.api.deps import (
     SessionDep,
     TodayDep,
 )
+from app.audit.service import note
 from app.core.errors import Forbidden, NotFound, problem_responses
 from app.core.i18n import tr
 from app.scoring import ranking
 from app.scoring.service import policy_in_force
 
-router = APIRouter(tags=["scores"])
+router = APIRouter(prefix="/v1", tags=["scores"])
 
 
 class RankingRow(BaseModel):
@@ -46,6 +47,7 @@ class RankingPage(BaseModel):
     responses=problem_responses(401, 403, 404, 410, 422),
 )
 def read_ranking(
+    request: Request,
     client: ScoresReader,
     session: SessionDep,
     catalogue: CatalogueDep,
@@ -70,4 +72,6 @@ def read_ranking(
     else:
         policy = policy_in_force(book, code, as_of or today, "as_of")
         snapshot, after_rank = ranking.new_snapshot(session, policy, as_of or today), 0
-    return ranking.ranking_page(session, snapshot, after_rank, limit)
+    page = ranking.ranking_page(session, snapshot, after_rank, limit)
+    note(request, jurisdictions=[code], filter={"as_of": page["as_of"]}, rows=len(page["items"]))
+    return page

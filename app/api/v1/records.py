@@ -77,7 +77,7 @@ KINDS = [
 
 
 def records_router(kind: RecordKind) -> APIRouter:
-    router = APIRouter(prefix="/holders/{holder_id}/" + kind.path, tags=["records"])
+    router = APIRouter(prefix="/v1/holders/{holder_id}/" + kind.path, tags=["records"])
     public_schema: Any = kind.public_schema
     read_name = f"read_{kind.singular}"
 

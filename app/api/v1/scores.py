@@ -9,15 +9,15 @@ from fastapi.responses import JSONResponse
 from app.api.deps import (
     CatalogueDep,
     PolicyBookDep,
+    ScorableHolder,
     ScoresReader,
     SessionDep,
     TodayDep,
     json_body,
 )
 from app.api.openapi import request_body
+from app.audit.service import note
 from app.core.errors import problem_responses
-from app.register.models import Holder
-from app.register.service import get_holder
 from app.scoring import service
 from app.scoring.schemas import (
     AssessmentAnswer,
@@ -26,14 +26,7 @@ from app.scoring.schemas import (
     SimulationRequest,
 )
 
-router = APIRouter(tags=["scores"])
-
-
-def scorable_holder(client: ScoresReader, session: SessionDep, holder_id: str) -> Holder:
-    return get_holder(session, client, holder_id)
-
-
-ScorableHolder = Annotated[Holder, Depends(scorable_holder)]
+router = APIRouter(prefix="/v1", tags=["scores"])
 
 
 @router.get(
@@ -65,7 +58,9 @@ def simulate(
     catalogue: CatalogueDep,
     today: TodayDep,
     body: Annotated[SimulationRequest, Depends(json_body(SimulationRequest))],
+    request: Request,
 ) -> Any:
+    note(request, jurisdictions=[body.jurisdiction])
     return JSONResponse(service.simulate(body, client, book, catalogue, today))
 
 
@@ -102,7 +97,9 @@ def create_assessment(
     response_model=AssessmentAnswer,
     responses=problem_responses(401, 403, 404),
 )
-def read_assessment(client: ScoresReader, session: SessionDep, assessment_id: str) -> Any:
-    return JSONResponse(
-        service.assessment_json(service.get_assessment(session, client, assessment_id))
-    )
+def read_assessment(
+    client: ScoresReader, session: SessionDep, assessment_id: str, request: Request
+) -> Any:
+    assessment, jurisdiction = service.get_assessment(session, client, assessment_id)
+    note(request, holder_id=assessment.holder_id, jurisdictions=[jurisdiction])
+    return JSONResponse(service.assessment_json(assessment))

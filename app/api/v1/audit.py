@@ -1,0 +1,107 @@
+"""The audit trail, read back (SPEC §7): scope audit:read, in the order rows were written."""
+
+import json
+import uuid
+from datetime import date, datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app.api.deps import AuditReader, Cursor, Limit, SessionDep, SettingsDep
+from app.audit.models import AuditEvent
+from app.audit.service import list_events
+from app.core.errors import invalid, problem_responses
+from app.core.i18n import tr
+
+router = APIRouter(prefix="/v1", tags=["audit"])
+
+
+class AuditRow(BaseModel):
+    id: uuid.UUID
+    at: datetime
+    client: str
+    method: str
+    route: str
+    action: str
+    status: int
+    request_id: str
+    holder_id: uuid.UUID | None = None
+    jurisdictions: list[str]
+    filter: dict[str, Any] | None = None
+    rows: int | None = None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditRow]
+    next_cursor: str | None
+
+
+def _row(event: AuditEvent) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": str(event.id),
+        "at": event.at.isoformat().replace("+00:00", "Z"),
+        "client": event.client,
+        "method": event.method,
+        "route": event.route,
+        "action": event.action,
+        "status": event.status,
+        "request_id": event.request_id,
+        "holder_id": str(event.holder_id) if event.holder_id else None,
+        "jurisdictions": event.jurisdictions.split(),
+        "filter": json.loads(event.filter) if event.filter is not None else None,
+        "rows": event.rows,
+    }
+    return {k: v for k, v in row.items() if v is not None}
+
+
+def _since(value: str | None, settings: Any) -> datetime | None:
+    """An RFC 3339 time, or a date meaning its midnight in JIFEN_TIMEZONE."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(), settings.zone)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise invalid(
+            "since",
+            tr(
+                "An RFC 3339 time with its offset, or a date.", "应为带时区的 RFC 3339 时间或日期。"
+            ),
+        )
+    return moment
+
+
+@router.get(
+    "/audit",
+    operation_id="listAuditEvents",
+    response_model=AuditPage,
+    responses=problem_responses(401, 403, 422),
+)
+def list_audit_events(
+    client: AuditReader,
+    session: SessionDep,
+    settings: SettingsDep,
+    holder_id: uuid.UUID | None = None,
+    client_name: Annotated[str | None, Query(alias="client", max_length=100)] = None,
+    since: Annotated[
+        str | None, Query(max_length=40, description="RFC 3339 time or a date")
+    ] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Any:
+    items, next_cursor = list_events(
+        session,
+        client,
+        holder_id=holder_id,
+        client_name=client_name,
+        since=_since(since, settings),
+        limit=limit,
+        cursor=cursor,
+    )
+    # Answered as built: optional keys without a value are left out (SPEC §7).
+    return JSONResponse({"items": [_row(e) for e in items], "next_cursor": next_cursor})

@@ -1,0 +1,65 @@
+"""Writes the audit row of each audited request before its answer leaves: a read that cannot
+be accounted for is not answered (503 instead)."""
+
+from typing import Any
+
+import anyio
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.audit.service import event_from, write_event
+from app.core import metrics
+from app.core.i18n import tr
+from app.core.middleware import ASGIApp, Message, Receive, Scope, Send
+
+UNACCOUNTABLE = tr(
+    "The request could not be recorded in the audit trail; retry later.",
+    "请求未能记入审计日志，请稍后重试。",
+)
+
+
+class AuditRecorder:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refused = False
+
+        async def send_audited(message: Message) -> None:
+            nonlocal refused
+            if message["type"] == "http.response.start":
+                event = event_from(scope, scope.get("route"), message["status"])
+                if event is not None:
+                    engine: Any = scope["app"].state.engine
+                    try:
+                        await anyio.to_thread.run_sync(write_event, engine, event)
+                    except SQLAlchemyError:
+                        metrics.DATABASE_ERRORS.inc()
+                        refused = True
+                        await _send_unavailable(scope, send)
+                        return
+            elif refused:
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_audited)
+
+
+async def _send_unavailable(scope: Scope, send: Send) -> None:
+    from app.core.errors import problem_body
+
+    body = problem_body(scope, 503, UNACCOUNTABLE)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", b"5"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,104 @@
+"""Writing and reading the audit trail (SPEC §7 "Audit")."""
+
+import json
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import Request
+from sqlmodel import Session, col, select
+
+from app.audit.models import AuditEvent
+from app.clients.models import ApiClient
+from app.register.service import decode_cursor, page_of
+
+# Routes of these tags read or write personal data: each of their requests is audited.
+AUDITED_TAGS = frozenset({"holders", "records", "scores", "imports"})
+
+
+def note(
+    request: Request,
+    *,
+    holder_id: uuid.UUID | None = None,
+    jurisdictions: Iterable[str] = (),
+    filter: dict[str, Any] | None = None,
+    rows: int | None = None,
+) -> None:
+    """What the route learnt about its request, for the audit row written when it answers."""
+    state: dict[str, Any] = request.scope.setdefault("state", {}).setdefault("audit", {})
+    if holder_id is not None:
+        state["holder_id"] = holder_id
+    if jurisdictions:
+        state["jurisdictions"] = sorted(set(jurisdictions))
+    if filter is not None:
+        state["filter"] = {k: v for k, v in filter.items() if v is not None}
+    if rows is not None:
+        state["rows"] = rows
+
+
+def event_from(scope: dict[str, Any], route: Any, status: int) -> AuditEvent | None:
+    """The row for a finished request, or None when it is not audited (no personal data, or
+    no authenticated client to name)."""
+    state = scope.get("state", {})
+    client = state.get("client_name")
+    if client is None or not AUDITED_TAGS.intersection(getattr(route, "tags", None) or []):
+        return None
+    audit: dict[str, Any] = state.get("audit", {})
+    filter_ = audit.get("filter")
+    jurisdictions = audit.get("jurisdictions", []) if status != 404 else []
+    return AuditEvent(
+        client=client,
+        method=scope["method"],
+        route=route.path,
+        action=getattr(route, "operation_id", None) or route.name,
+        status=status,
+        request_id=state.get("request_id", ""),
+        holder_id=audit.get("holder_id") if status != 404 else None,
+        jurisdictions=" " + " ".join(jurisdictions) + " " if jurisdictions else "",
+        filter=json.dumps(filter_, ensure_ascii=False, sort_keys=True)
+        if filter_ is not None
+        else None,
+        rows=audit.get("rows"),
+    )
+
+
+def write_event(engine: sa.Engine, event: AuditEvent) -> None:
+    with Session(engine) as session:
+        session.add(event)
+        session.commit()
+
+
+def visible_to(client: ApiClient) -> Any:
+    """A client sees rows whose jurisdictions it all holds; a row naming none, only with every
+    jurisdiction (SPEC §7). Tested in SQL by striking out each held code."""
+    if client.all_jurisdictions:
+        return sa.true()
+    remaining: Any = col(AuditEvent.jurisdictions)
+    for code in sorted(client.jurisdiction_set):
+        remaining = sa.func.replace(remaining, f" {code} ", " ")
+    return sa.and_(col(AuditEvent.jurisdictions) != "", sa.func.trim(remaining) == "")
+
+
+def list_events(
+    session: Session,
+    client: ApiClient,
+    *,
+    holder_id: uuid.UUID | None,
+    client_name: str | None,
+    since: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[AuditEvent], str | None]:
+    query = select(AuditEvent).where(
+        col(AuditEvent.seq) > decode_cursor(cursor), visible_to(client)
+    )
+    if holder_id is not None:
+        query = query.where(AuditEvent.holder_id == holder_id)
+    if client_name is not None:
+        query = query.where(AuditEvent.client == client_name)
+    if since is not None:
+        query = query.where(col(AuditEvent.at) >= since)
+    rows = session.exec(query.order_by(col(AuditEvent.seq)).limit(limit + 1)).all()
+    return page_of(rows, limit)

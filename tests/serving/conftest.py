@@ -1,0 +1,96 @@
+"""A real `jifen serve` (uvicorn, worker processes) on a free port, for tests about serving."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[str]
+    metrics_dir: Path
+    env: dict[str, str]
+    log_file: Path
+
+    def key(self, *scopes: str, jurisdiction: str = "all") -> dict[str, str]:
+        name = f"served-{time.monotonic_ns()}"
+        created = subprocess.run(
+            [sys.executable, "-m", "app.cli", "clients", "create", "--name", name,
+             "--scope", *(scopes or ("holders:read", "holders:write", "scores:read", "audit:read")),
+             "--jurisdiction", jurisdiction],
+            capture_output=True, text=True, env=self.env, check=True,
+        )  # fmt: skip
+        return {"Authorization": f"Bearer {created.stdout.strip().splitlines()[-1]}"}
+
+    def stop(self) -> str:
+        """SIGTERM, wait, and return everything the server wrote."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+        return self.output()
+
+    def output(self) -> str:
+        return self.log_file.read_text(encoding="utf-8")
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.output().splitlines() if line.startswith("{")]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def serve(database_url: str, tmp_path: Path, engine: Any) -> Iterator[Any]:
+    """Start `jifen serve` with the given worker count on the run's database."""
+    started: list[Server] = []
+
+    def start(workers: int = 2, **settings: str) -> Server:
+        port = free_port()
+        env = {
+            **os.environ,
+            "JIFEN_DATABASE_URL": database_url,
+            "JIFEN_PORT": str(port),
+            "JIFEN_METRICS_DIR": str(tmp_path / f"metrics-{port}"),
+            "JIFEN_LOG_LEVEL": "info",
+            **settings,
+        }
+        log_file = tmp_path / f"server-{port}.log"
+        with log_file.open("w", encoding="utf-8") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "serve", "--workers", str(workers)],
+                stdout=output, stderr=subprocess.STDOUT, text=True, env=env,
+            )  # fmt: skip
+        server = Server(
+            f"http://127.0.0.1:{port}", process, tmp_path / f"metrics-{port}", env, log_file
+        )
+        started.append(server)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail("jifen serve exited: " + server.stop())
+            try:
+                if httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200:
+                    return server
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        pytest.fail("jifen serve did not become ready: " + server.stop())
+
+    yield start
+    for server in started:
+        server.stop()
