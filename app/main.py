@@ -3,7 +3,7 @@
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi_offline import FastAPIOffline
 
 from app.api import health
@@ -14,7 +14,10 @@ from app.core.config import Settings
 from app.core.errors import install_error_handlers
 from app.core.metrics import record_build_info
 from app.core.middleware import BodyLimit, RequestObserver
+from app.db.base import utcnow
 from app.db.session import make_engine
+from app.idempotency.recorder import IdempotencyRecorder
+from app.idempotency.service import Replay
 from app.policies.service import PolicyCache
 
 
@@ -23,6 +26,12 @@ def app_version() -> str:
         return version("jifen")
     except PackageNotFoundError:
         return "0.0.0"
+
+
+async def replay_answer(request: Request, replay: Replay) -> Response:
+    """A retry under an idempotency key: the first answer again (SPEC §7)."""
+    headers = {**replay.headers, "Idempotent-Replayed": "true"}
+    return Response(replay.body, status_code=replay.status, headers=headers)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,9 +44,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings)
     app.state.policy_cache = PolicyCache()
     install_error_handlers(app)
+    app.add_exception_handler(Replay, replay_answer)  # type: ignore[arg-type]
     # Outermost last: the request log sees every answer, 413 comes before authentication,
     # and the audit row is written before an audited answer leaves.
+    app.state.clock = utcnow  # tests move time forward here (key expiry, rate windows)
     app.add_middleware(AuditRecorder)
+    app.add_middleware(IdempotencyRecorder)
     app.add_middleware(
         BodyLimit,
         limit=settings.max_body_bytes,

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Path, Query, Request
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.audit.service import note
 from app.clients.models import ApiClient
@@ -27,6 +28,7 @@ from app.core.errors import (
 )
 from app.core.i18n import tr
 from app.core.security import Scope
+from app.idempotency.service import Claim, claim, count_request, request_digest
 from app.policies.catalogue import Catalogue, builtin_catalogue
 from app.policies.service import PolicyBook, PolicyCache
 from app.register.models import Holder
@@ -88,6 +90,10 @@ def _authenticated(request: Request, session: SessionDep) -> ApiClient:
     if client is None:
         raise Unauthorized(tr("The API key is not valid.", "API 密钥无效。"))
     request.state.client_name = client.name
+    request.state.client_id = client.id
+    settings: Settings = request.app.state.settings
+    if settings.rate_limit_per_minute > 0:
+        count_request(session, client.id, settings.rate_limit_per_minute, request.app.state.clock())
     return client
 
 
@@ -113,6 +119,33 @@ HoldersWriter = Annotated[ApiClient, Depends(require(Scope.holders_write))]
 ScoresReader = Annotated[ApiClient, Depends(require(Scope.scores_read))]
 PolicyWriter = Annotated[ApiClient, Depends(require(Scope.policies_write))]
 AuditReader = Annotated[ApiClient, Depends(require(Scope.audit_read))]
+
+
+async def idempotent(request: Request) -> None:
+    """SPEC §7: take the request's Idempotency-Key right after authentication and scope; a
+    retry gets the first answer again (see `IdempotencyRecorder`)."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    digest = request_digest(await request.body(), media_type)
+
+    def take() -> Claim:
+        with Session(request.app.state.engine) as session:
+            return claim(
+                session,
+                request.state.client_id,
+                key,
+                request.method,
+                request.url.path,
+                digest,
+                request.app.state.clock(),
+            )
+
+    request.state.idempotency = await run_in_threadpool(take)
+
+
+Idempotent = Annotated[None, Depends(idempotent)]
 
 
 def visible_holder(request: Request, session: Session, client: ApiClient, holder_id: str) -> Holder:

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, description="request body limit (413 beyond)")
     max_import_bytes: int = Field(1024**3, description="body limit of a bulk import")
     db_timeout_seconds: float = Field(5.0, description="connect and statement timeout")
+    rate_limit_per_minute: int = Field(
+        0, description="requests a client may make per minute (0: no limit)"
+    )
     metrics_dir: Path | None = Field(
         None, description="folder for the workers' metric samples (default: a temporary one)"
     )

@@ -2,6 +2,7 @@
 
 from app.audit.models import AuditEvent
 from app.clients.models import ApiClient
+from app.idempotency.models import IdempotencyKey, RateWindow
 from app.policies.models import PolicyVersion
 from app.register.models import Adjustment, Endorsement, Holder, InsurancePeriod, ResidencePeriod
 from app.scoring.models import Assessment, RankingEntry, RankingSnapshot
@@ -13,9 +14,11 @@ __all__ = [
     "AuditEvent",
     "Endorsement",
     "Holder",
+    "IdempotencyKey",
     "InsurancePeriod",
     "PolicyVersion",
     "RankingEntry",
     "RankingSnapshot",
+    "RateWindow",
     "ResidencePeriod",
 ]

@@ -8,6 +8,7 @@ from app.api.deps import (
     CatalogueDep,
     Cursor,
     HoldersWriter,
+    Idempotent,
     Limit,
     ReadableHolder,
     SessionDep,
@@ -34,6 +35,7 @@ router = APIRouter(prefix="/v1/holders/{holder_id}/endorsements", tags=["records
 )
 def create_endorsement(
     client: HoldersWriter,
+    _: Idempotent,
     holder: WritableHolder,
     session: SessionDep,
     catalogue: CatalogueDep,

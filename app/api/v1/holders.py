@@ -9,6 +9,7 @@ from app.api.deps import (
     Cursor,
     HoldersReader,
     HoldersWriter,
+    Idempotent,
     Limit,
     ReadableHolder,
     SessionDep,
@@ -68,6 +69,7 @@ def holder_public(holder: Holder, client: ApiClient) -> HolderPublic:
 )
 def create_holder(
     client: HoldersWriter,
+    _: Idempotent,
     session: SessionDep,
     catalogue: CatalogueDep,
     today: TodayDep,

@@ -12,6 +12,7 @@ from app.api.deps import (
     AnyClient,
     CatalogueDep,
     Cursor,
+    Idempotent,
     Limit,
     PolicyBookDep,
     PolicyWriter,
@@ -177,6 +178,7 @@ def _stated_id(document: Any) -> str | None:
 )
 def publish_policy(
     client: PolicyWriter,
+    _: Idempotent,
     session: SessionDep,
     body: Annotated[bytes, Depends(raw_body)],
     request: Request,

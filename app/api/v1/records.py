@@ -15,6 +15,7 @@ from app.api.deps import (
     CatalogueDep,
     Cursor,
     HoldersWriter,
+    Idempotent,
     Limit,
     ReadableHolder,
     SessionDep,
@@ -91,6 +92,7 @@ def records_router(kind: RecordKind) -> APIRouter:
     )
     def create(
         client: HoldersWriter,
+        _: Idempotent,
         holder: WritableHolder,
         session: SessionDep,
         catalogue: CatalogueDep,

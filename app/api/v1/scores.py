@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from app.api.deps import (
     CatalogueDep,
+    Idempotent,
     PolicyBookDep,
     ScorableHolder,
     ScoresReader,
@@ -74,6 +75,7 @@ def simulate(
 )
 def create_assessment(
     client: ScoresReader,
+    _: Idempotent,
     holder: ScorableHolder,
     session: SessionDep,
     book: PolicyBookDep,
