@@ -1,0 +1,95 @@
+"""A database outage: quick 503s, /readyz unready, and recovery with nothing half-written.
+
+The test stops a PostgreSQL server of its own (initdb in a temporary folder, on a free port),
+never the shared one the rest of the suite uses. It runs in the PostgreSQL run; with CI=true it
+fails rather than skips when it cannot start its server.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import BACKEND, holder_body
+from tests.serving.conftest import free_port
+from tests.ids import make_id_number
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+pytestmark = pytest.mark.skipif(BACKEND != "postgresql", reason="outage test: PostgreSQL run only")
+
+
+def _as_postgres(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["runuser", "-u", "postgres", "--", *command], capture_output=True, text=True, check=True)
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[tuple[str, Any]]:
+    if not (PG_BIN / "initdb").exists() or not shutil.which("runuser") or os.geteuid() != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the outage test needs initdb and root (runuser) in CI")
+        pytest.skip("cannot run a private PostgreSQL here (needs initdb and root)")
+    # Directly under /tmp: pytest's own folders are closed to the postgres user.
+    folder = Path(tempfile.mkdtemp(prefix="jifen-outage-"))
+    shutil.chown(folder, "postgres")
+    data = folder / "data"
+    port = free_port()
+    _as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
+
+    def pg_ctl(action: str) -> None:
+        _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-w", "-m", "fast",
+                     "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "-l", str(folder / "log"), action)  # fmt: skip
+
+    pg_ctl("start")
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    try:
+        yield url, pg_ctl
+    finally:
+        subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)  # fmt: skip
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_outage_and_recovery(private_postgres: tuple[str, Any], serve: Any) -> None:
+    url, pg_ctl = private_postgres
+    server = serve(workers=1, JIFEN_DATABASE_URL=url, JIFEN_DB_TIMEOUT_SECONDS="2")
+    key = server.key()
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        before = http.post("/v1/holders", json=holder_body(), headers=key)
+        assert before.status_code == 201
+
+        pg_ctl("stop")
+        lost = make_id_number()
+        for method, path, body in [
+            ("GET", f"/v1/holders/{before.json()['id']}", None),
+            ("POST", "/v1/holders", holder_body(id_number=lost)),
+            ("GET", "/v1/holders", None),
+        ]:
+            started = time.monotonic()
+            response = http.request(method, path, json=body, headers=key)
+            assert response.status_code == 503, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.headers["retry-after"]
+            assert time.monotonic() - started < 10  # no hang past the configured timeout
+        assert http.get("/readyz").status_code == 503
+        assert http.get("/healthz").status_code == 200
+
+        pg_ctl("start")
+        deadline = time.monotonic() + 30
+        while http.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "no recovery"
+            time.sleep(0.5)
+        # Recovered by itself, and nothing of the failed write was stored.
+        assert http.get(f"/v1/holders/{before.json()['id']}", headers=key).status_code == 200
+        lookup = http.post("/v1/holders/lookup", json={"jurisdiction": "441700", "id_number": lost}, headers=key)
+        assert lookup.status_code == 404
+        assert len(http.get("/v1/holders", headers=key).json()["items"]) == 1
+        metrics = http.get("/metrics").text
+    assert "jifen_database_errors_total" in metrics
