@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,6 +24,27 @@ MonthText = Annotated[
     Field(description="A month, YYYY-MM", examples=["2023-05"]),
 ]
 IdNumberText = Annotated[str, StringConstraints(min_length=1, max_length=18)]
+
+
+def _printable(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("Control characters are not allowed.")
+    return value
+
+
+def text(max_length: int, min_length: int = 1) -> object:
+    """Free text: trimmed, not blank (unless min_length is 0), no control characters."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_printable),
+    ]
+
+
+Name = text(200)
+PermitNumber = text(64)
+Source = text(64)
+Note = text(500, min_length=0)
 
 
 class Input(BaseModel):
@@ -46,7 +68,7 @@ class Output(BaseModel):
 
 
 class PermitIn(Input):
-    number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    number: PermitNumber  # type: ignore[valid-type]
     issued_on: date
     valid_until: date
     status: PermitStatus
@@ -55,12 +77,12 @@ class PermitIn(Input):
 class HolderCreate(Input):
     jurisdiction: DivisionCode
     id_number: IdNumberText
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name: Name  # type: ignore[valid-type]
     permit: PermitIn
 
 
 class PermitPatch(Input):
-    number: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    number: PermitNumber | None = None  # type: ignore[valid-type]
     issued_on: date | None = None
     valid_until: date | None = None
     status: PermitStatus | None = None
@@ -69,7 +91,7 @@ class PermitPatch(Input):
 class HolderPatch(Input):
     """JSON Merge Patch (RFC 7396) of `name` and `permit`; every given key must have a value."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    name: Name | None = None  # type: ignore[valid-type]
     permit: PermitPatch | None = None
 
 
@@ -100,7 +122,7 @@ class ResidencePeriodCreate(Input):
     start_date: date
     end_date: date | None = None
     housing: Housing = Housing.other
-    source: Annotated[str, StringConstraints(max_length=64)] | None = None
+    source: Source | None = None  # type: ignore[valid-type]
 
 
 class ResidencePeriodPublic(Output):
@@ -117,7 +139,7 @@ class InsurancePeriodCreate(Input):
     type: InsuranceType
     start_month: MonthText
     end_month: MonthText | None = None
-    source: Annotated[str, StringConstraints(max_length=64)] | None = None
+    source: Source | None = None  # type: ignore[valid-type]
 
 
 class InsurancePeriodPublic(Output):
@@ -130,10 +152,10 @@ class InsurancePeriodPublic(Output):
 
 
 class AdjustmentCreate(Input):
-    code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")]
     effective_from: date
     effective_to: date | None = None
-    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+    note: Note | None = None  # type: ignore[valid-type]
 
 
 class AdjustmentPublic(Output):
@@ -146,7 +168,7 @@ class AdjustmentPublic(Output):
 
 class EndorsementCreate(Input):
     endorsed_on: date | None = None
-    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+    note: Note | None = None  # type: ignore[valid-type]
 
 
 class EndorsementPublic(Output):

@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from tests.conftest import BACKEND, holder_body
-from tests.serving.conftest import free_port
 from tests.ids import make_id_number
+from tests.serving.conftest import free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -27,7 +27,9 @@ pytestmark = pytest.mark.skipif(BACKEND != "postgresql", reason="outage test: Po
 
 
 def _as_postgres(*command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["runuser", "-u", "postgres", "--", *command], capture_output=True, text=True, check=True)
+    return subprocess.run(
+        ["runuser", "-u", "postgres", "--", *command], capture_output=True, text=True, check=True
+    )
 
 
 @pytest.fixture
@@ -88,7 +90,9 @@ def test_outage_and_recovery(private_postgres: tuple[str, Any], serve: Any) -> N
             time.sleep(0.5)
         # Recovered by itself, and nothing of the failed write was stored.
         assert http.get(f"/v1/holders/{before.json()['id']}", headers=key).status_code == 200
-        lookup = http.post("/v1/holders/lookup", json={"jurisdiction": "441700", "id_number": lost}, headers=key)
+        lookup = http.post(
+            "/v1/holders/lookup", json={"jurisdiction": "441700", "id_number": lost}, headers=key
+        )
         assert lookup.status_code == 404
         assert len(http.get("/v1/holders", headers=key).json()["items"]) == 1
         metrics = http.get("/metrics").text
