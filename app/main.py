@@ -8,7 +8,16 @@ from fastapi_offline import FastAPIOffline
 
 from app.api import health
 from app.api.openapi import build_openapi
-from app.api.v1 import audit, endorsements, holders, policies, rankings, records, scores
+from app.api.v1 import (
+    audit,
+    endorsements,
+    holders,
+    imports,
+    policies,
+    rankings,
+    records,
+    scores,
+)
 from app.audit.recorder import AuditRecorder
 from app.core.config import Settings
 from app.core.errors import install_error_handlers
@@ -66,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         policies.router,
         rankings.router,
         audit.router,
+        imports.router,
     ]:
         app.include_router(router)
 

@@ -3,6 +3,7 @@
 from app.audit.models import AuditEvent
 from app.clients.models import ApiClient
 from app.idempotency.models import IdempotencyKey, RateWindow
+from app.imports.models import ImportBatch
 from app.policies.models import PolicyVersion
 from app.register.models import Adjustment, Endorsement, Holder, InsurancePeriod, ResidencePeriod
 from app.scoring.models import Assessment, RankingEntry, RankingSnapshot
@@ -15,6 +16,7 @@ __all__ = [
     "Endorsement",
     "Holder",
     "IdempotencyKey",
+    "ImportBatch",
     "InsurancePeriod",
     "PolicyVersion",
     "RankingEntry",

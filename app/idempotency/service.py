@@ -56,7 +56,7 @@ class Claim:
     key: str
 
 
-def claim(
+def take_key(
     session: Session,
     client_id: uuid.UUID,
     key: str,
@@ -64,26 +64,24 @@ def claim(
     path: str,
     digest: str,
     now: datetime,
-) -> Claim:
-    """Take the key for this request, or say why not: 409 while its first request runs,
-    422 for another request under the same key, a `Replay` once it has an answer. The unique
-    constraint decides between concurrent requests, not Python."""
+) -> Claim | IdempotencyKey:
+    """Take the key for this request, or give the row of the request that took it first (409
+    while that one runs). The unique constraint decides between concurrent requests."""
     if not 1 <= len(key) <= 255 or not key.isprintable():
         raise invalid(
             "Idempotency-Key", tr("1 to 255 printable characters.", "应为 1 至 255 个可打印字符。")
         )
     session.execute(sa.delete(IdempotencyKey).where(col(IdempotencyKey.created_at) < now - KEPT))
     session.commit()
-    session.add(
-        IdempotencyKey(
-            client_id=client_id,
-            key=key,
-            method=method,
-            path=path,
-            request_digest=digest,
-            created_at=now,
-        )
+    row = IdempotencyKey(
+        client_id=client_id,
+        key=key,
+        method=method,
+        path=path,
+        request_digest=digest,
+        created_at=now,
     )
+    session.add(row)
     try:
         session.commit()
         return Claim(client_id, key)
@@ -94,6 +92,18 @@ def claim(
             IdempotencyKey.client_id == client_id, IdempotencyKey.key == key
         )
     ).one()
+    if first.status is None:
+        raise Conflict(
+            tr(
+                "The first request with this Idempotency-Key is still being processed.",
+                "使用此幂等键的首个请求仍在处理中。",
+            )
+        )
+    return first
+
+
+def replay(first: IdempotencyKey, method: str, path: str, digest: str) -> Replay:
+    """The first answer, for the same request; 422 for another one under the same key."""
     if (first.method, first.path, first.request_digest) != (method, path, digest):
         raise invalid(
             "Idempotency-Key",
@@ -102,14 +112,33 @@ def claim(
                 "此幂等键已用于另一请求，请使用新的键。",
             ),
         )
-    if first.status is None:
-        raise Conflict(
-            tr(
-                "The first request with this Idempotency-Key is still being processed.",
-                "使用此幂等键的首个请求仍在处理中。",
-            )
-        )
-    raise Replay(first.status, json.loads(first.headers or "{}"), first.body or b"")
+    return Replay(first.status or 500, json.loads(first.headers or "{}"), first.body or b"")
+
+
+def claim(
+    session: Session,
+    client_id: uuid.UUID,
+    key: str,
+    method: str,
+    path: str,
+    digest: str,
+    now: datetime,
+) -> Claim:
+    """SPEC §7 for a body read whole: the key, or the first answer replayed (`Replay`)."""
+    taken = take_key(session, client_id, key, method, path, digest, now)
+    if isinstance(taken, IdempotencyKey):
+        raise replay(taken, method, path, digest)
+    return taken
+
+
+def set_digest(session: Session, held: Claim, digest: str) -> None:
+    """A streamed body's digest is known only at its end."""
+    session.execute(
+        sa.update(IdempotencyKey)
+        .where(IdempotencyKey.client_id == held.client_id, IdempotencyKey.key == held.key)
+        .values(request_digest=digest)
+    )
+    session.commit()
 
 
 def settle(

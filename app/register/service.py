@@ -143,12 +143,10 @@ def _permit_errors(issued_on: date, valid_until: date, today: date) -> list[Fiel
     return errors
 
 
-def create_holder(
-    session: Session, client: ApiClient, body: HolderCreate, catalogue: Catalogue, today: date
-) -> Holder:
+def holder_errors(body: HolderCreate, catalogue: Catalogue, today: date) -> list[FieldError]:
+    """SPEC §4's checks of a new holder that need no stored data."""
     errors = _permit_errors(body.permit.issued_on, body.permit.valid_until, today)
-    id_number = normalize_id_number(body.id_number)
-    if problem := id_number_problem(id_number, today):
+    if problem := id_number_problem(normalize_id_number(body.id_number), today):
         errors.append(FieldError(field="id_number", message=problem))
     if not catalogue.known(body.jurisdiction):
         errors.append(
@@ -159,18 +157,28 @@ def create_holder(
                 ),
             )
         )
-    if errors:
-        raise InvalidInput(errors)
-    _check_jurisdiction(catalogue, client, body.jurisdiction)
-    holder = Holder(
+    return errors
+
+
+def new_holder(body: HolderCreate) -> Holder:
+    return Holder(
         jurisdiction=body.jurisdiction,
-        id_number=id_number,
+        id_number=normalize_id_number(body.id_number),
         name=body.name,
         permit_number=body.permit.number,
         permit_issued_on=body.permit.issued_on,
         permit_valid_until=body.permit.valid_until,
         permit_status=body.permit.status.value,
     )
+
+
+def create_holder(
+    session: Session, client: ApiClient, body: HolderCreate, catalogue: Catalogue, today: date
+) -> Holder:
+    if errors := holder_errors(body, catalogue, today):
+        raise InvalidInput(errors)
+    _check_jurisdiction(catalogue, client, body.jurisdiction)
+    holder = new_holder(body)
     session.add(holder)
     try:
         session.commit()
@@ -432,31 +440,43 @@ def record_errors(
     return errors
 
 
-def add_record(
-    session: Session, holder: Holder, body: NewRecord, catalogue: Catalogue, today: date
-) -> ResidencePeriod | InsurancePeriod | Adjustment:
-    """Check and store one record of the holder: all of it, or nothing."""
-    errors = record_errors(catalogue, holder.jurisdiction, body)
-    # Stored records cannot start in the future; simulations may (SPEC §4).
+def stored_record_errors(
+    catalogue: Catalogue, jurisdiction: str, body: NewRecord, today: date, prefix: str = ""
+) -> list[FieldError]:
+    """Every check of SPEC §4 for a record to store: those of `record_errors`, and no start in
+    the future (simulations may describe one)."""
+    errors = record_errors(catalogue, jurisdiction, body, prefix)
     if isinstance(body, ResidencePeriodCreate) and body.start_date > today:
         errors.append(
-            FieldError(field="start_date", message=tr("Cannot be after today.", "不能晚于今天。"))
+            FieldError(
+                field=prefix + "start_date", message=tr("Cannot be after today.", "不能晚于今天。")
+            )
         )
     if isinstance(body, InsurancePeriodCreate) and body.start_month > str(Month.of(today)):
         errors.append(
             FieldError(
-                field="start_month", message=tr("Cannot be after this month.", "不能晚于本月。")
+                field=prefix + "start_month",
+                message=tr("Cannot be after this month.", "不能晚于本月。"),
             )
         )
-    if errors:
+    return errors
+
+
+def add_record(
+    session: Session, holder: Holder, body: NewRecord, catalogue: Catalogue, today: date
+) -> ResidencePeriod | InsurancePeriod | Adjustment:
+    """Check and store one record of the holder: all of it, or nothing."""
+    if errors := stored_record_errors(catalogue, holder.jurisdiction, body, today):
         raise InvalidInput(errors)
-    return _store(session, _row(holder, body))
+    return _store(session, new_record(holder.id, body))
 
 
-def _row(holder: Holder, body: NewRecord) -> ResidencePeriod | InsurancePeriod | Adjustment:
+def new_record(
+    holder_id: uuid.UUID, body: NewRecord
+) -> ResidencePeriod | InsurancePeriod | Adjustment:
     if isinstance(body, ResidencePeriodCreate):
         return ResidencePeriod(
-            holder_id=holder.id,
+            holder_id=holder_id,
             district=body.district,
             start_date=body.start_date,
             end_date=body.end_date,
@@ -466,7 +486,7 @@ def _row(holder: Holder, body: NewRecord) -> ResidencePeriod | InsurancePeriod |
     if isinstance(body, InsurancePeriodCreate):
         end = body.end_month
         return InsurancePeriod(
-            holder_id=holder.id,
+            holder_id=holder_id,
             district=body.district,
             type=body.type.value,
             start_month=Month.parse(body.start_month).first_day,
@@ -474,7 +494,7 @@ def _row(holder: Holder, body: NewRecord) -> ResidencePeriod | InsurancePeriod |
             source=body.source,
         )
     return Adjustment(
-        holder_id=holder.id,
+        holder_id=holder_id,
         code=body.code,
         effective_from=body.effective_from,
         effective_to=body.effective_to,

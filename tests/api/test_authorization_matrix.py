@@ -37,6 +37,7 @@ SCOPE = {
     "readScore": "scores:read", "createAssessment": "scores:read", "readAssessment": "scores:read",
     "simulateScore": "scores:read", "readRanking": "scores:read",
     "publishPolicy": "policies:write", "listAudit": "audit:read", "listAuditEvents": "audit:read",
+    "createImport": "holders:write", "readImport": "holders:write",
     "listJurisdictions": None, "listPolicies": None, "readPolicy": None,
 }  # fmt: skip
 
@@ -45,6 +46,7 @@ SCOPE = {
 OTHER_JURISDICTION = {
     "createHolder": 403, "simulateScore": 403, "readRanking": 403, "publishPolicy": 403,
     "lookupHolder": 404, "readAssessment": 404, "listHolders": 200, "listAuditEvents": 200,
+    "createImport": 201,  # accepted, and its Yangjiang line rejected (see test_imports)
     "listJurisdictions": 200, "listPolicies": 200, "readPolicy": 200,
 }  # fmt: skip
 
@@ -70,6 +72,9 @@ def world(http: TestClient, make_key: Any, load_policies: Any) -> dict[str, Any]
     ids["assessment_id"] = http.post(
         f"/v1/holders/{holder_id}/assessments", json={}, headers=key
     ).json()["id"]
+    ids["import_id"] = http.post(
+        "/v1/imports", content=IMPORT, headers={**key, "Content-Type": "application/x-ndjson"}
+    ).json()["id"]
     return ids
 
 
@@ -82,6 +87,7 @@ def _new_version() -> Any:
 
 
 NEW_VERSION = _new_version()
+IMPORT = json.dumps({"kind": "holder", "holder": holder_body()}).encode()
 
 
 def _request(
@@ -91,8 +97,12 @@ def _request(
     url = path.format(
         holder_id=world["holder_id"], code=world["code"], policy_id=world["policy_id"],
         record_id=world.get(record_kind, ""), endorsement_id=world["endorsement_id"],
-        assessment_id=world["assessment_id"],
+        assessment_id=world["assessment_id"], import_id=world["import_id"],
     )  # fmt: skip
+    if path == "/v1/imports":
+        return http.post(
+            url, content=IMPORT, headers={**headers, "Content-Type": "application/x-ndjson"}
+        )
     bodies = {
         "/v1/holders": holder_body(),
         "/v1/holders/lookup": {"jurisdiction": "441700", "id_number": "441702199001010012"},

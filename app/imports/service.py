@@ -1,0 +1,242 @@
+"""Bulk imports (SPEC §7): NDJSON read as it streams, each line checked like its single-record
+route and stored whole or not at all; the batch goes on past a bad line.
+
+Lines are parsed as they arrive and stored a chunk at a time: one query resolves the holders
+a chunk names, one multi-row insert per table stores it. Memory stays bounded by the chunk,
+whatever the size of the batch.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.clients.models import ApiClient
+from app.core.errors import FieldError, NotFound, errors_from_pydantic
+from app.core.i18n import in_language, tr
+from app.imports.models import ImportBatch
+from app.imports.schemas import IMPORT_LINE, HolderLine
+from app.policies.catalogue import Catalogue
+from app.register.codes import normalize_id_number
+from app.register.models import Adjustment, Holder, InsurancePeriod, ResidencePeriod
+from app.register.service import holder_errors, new_holder, new_record, stored_record_errors
+
+CHUNK_LINES = 5000
+KINDS = ("holder", "residence_period", "insurance_period", "adjustment")
+
+NOT_JSON = tr("The line is not a JSON object (UTF-8).", "该行不是 JSON 对象（UTF-8）。")
+NO_HOLDER = tr(
+    "No stored holder with this jurisdiction and ID number.",
+    "没有此辖区和身份证号码的已登记持证人。",
+)
+NOT_HELD = tr("This client does not hold the jurisdiction.", "此客户端无权访问该辖区。")
+REGISTERED = tr(
+    "This ID number is already registered in the jurisdiction.", "该身份证号码已在本辖区登记。"
+)
+
+HolderKey = tuple[str, str]  # (jurisdiction, ID number)
+
+
+@dataclass
+class ImportRun:
+    """One batch as it is read: parsed lines wait in `pending` until a chunk is stored."""
+
+    client: ApiClient
+    catalogue: Catalogue
+    today: date
+    language: str
+    batch: ImportBatch = field(default_factory=lambda: ImportBatch(client_id=uuid.uuid4()))
+    pending: list[tuple[int, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    holders: dict[HolderKey, uuid.UUID | None] = field(default_factory=dict)
+    jurisdictions: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.batch.client_id = self.client.id
+
+    def reject(self, line: int, errors: list[FieldError]) -> None:
+        self.rejected += [
+            {"line": line, "field": e.field, "message": in_language(e.message, self.language)}
+            for e in errors
+        ]
+
+    def read_line(self, number: int, raw: bytes) -> None:
+        """Parse one non-blank line; its stored-data checks wait for the chunk."""
+        self.batch.lines += 1
+        try:
+            parsed = IMPORT_LINE.validate_json(raw)
+        except ValidationError as exc:
+            self.reject(number, _line_errors(exc))
+            return
+        self.jurisdictions.add(parsed.holder.jurisdiction)
+        self.pending.append((number, parsed))
+
+    @property
+    def chunk_ready(self) -> bool:
+        return len(self.pending) >= CHUNK_LINES
+
+    def store_chunk(self, session: Session) -> None:
+        """Check the pending lines against what is stored, and store the good ones."""
+        lines, self.pending = self.pending, []
+        self._resolve(session, lines)
+        # Holders first: a record line may name a holder stored earlier in the chunk.
+        models = (Holder, ResidencePeriod, InsurancePeriod, Adjustment)
+        rows: dict[Any, list[dict[str, Any]]] = {model: [] for model in models}
+        accepted: list[tuple[int, Any, dict[str, Any]]] = []
+        for number, parsed in lines:
+            if (row := self._checked(number, parsed)) is not None:
+                model, values = row
+                rows[model].append(values)
+                accepted.append((number, model, values))
+        try:
+            for model, values in rows.items():
+                if values:
+                    session.execute(sa.insert(model), values)
+            session.commit()
+            self.batch.stored += len(accepted)
+        except IntegrityError:
+            # Another request stored a conflicting holder meanwhile: line by line, to keep
+            # every line that can still be stored.
+            session.rollback()
+            self._store_one_by_one(session, accepted)
+
+    def _store_one_by_one(
+        self, session: Session, accepted: list[tuple[int, Any, dict[str, Any]]]
+    ) -> None:
+        for number, model, values in accepted:
+            try:
+                session.execute(sa.insert(model), [values])
+                session.commit()
+                self.batch.stored += 1
+            except IntegrityError:
+                session.rollback()
+                field_name = "holder.id_number" if model is Holder else "holder"
+                self.reject(
+                    number,
+                    [
+                        FieldError(
+                            field=field_name, message=REGISTERED if model is Holder else NO_HOLDER
+                        )
+                    ],
+                )
+                if model is Holder:
+                    self.holders.pop((values["jurisdiction"], values["id_number"]), None)
+
+    def _resolve(self, session: Session, lines: list[tuple[int, Any]]) -> None:
+        """One query for every holder the chunk names that is not known yet."""
+        wanted = {_key(parsed) for _, parsed in lines} - self.holders.keys()
+        if not wanted:
+            return
+        found = session.execute(
+            select(Holder.jurisdiction, Holder.id_number, Holder.id).where(
+                sa.tuple_(col(Holder.jurisdiction), col(Holder.id_number)).in_(list(wanted))
+            )
+        ).all()
+        for jurisdiction, id_number, holder_id in found:
+            self.holders[jurisdiction, id_number] = holder_id
+        for key in wanted:
+            self.holders.setdefault(key, None)
+
+    def _checked(self, number: int, parsed: Any) -> tuple[Any, dict[str, Any]] | None:
+        """The row a line stores, or None once its problems are reported."""
+        key = _key(parsed)
+        jurisdiction = key[0]
+        if isinstance(parsed, HolderLine):
+            errors = [
+                FieldError(field=f"holder.{e.field}", message=e.message)
+                for e in holder_errors(parsed.holder, self.catalogue, self.today)
+            ]
+            if not errors and not self.client.holds(jurisdiction):
+                errors = [FieldError(field="holder.jurisdiction", message=NOT_HELD)]
+            if not errors and self.holders.get(key) is not None:
+                errors = [FieldError(field="holder.id_number", message=REGISTERED)]
+            if errors:
+                self.reject(number, errors)
+                return None
+            holder = new_holder(parsed.holder)
+            self.holders[key] = holder.id
+            return Holder, holder.model_dump(exclude={"seq"})
+        holder_id = self.holders.get(key)
+        if holder_id is None or not self.client.holds(jurisdiction):
+            # Outside the client's jurisdictions is the same answer: nothing says who exists.
+            self.reject(number, [FieldError(field="holder", message=NO_HOLDER)])
+            return None
+        errors = stored_record_errors(
+            self.catalogue, jurisdiction, parsed.record, self.today, "record."
+        )
+        if errors:
+            self.reject(number, errors)
+            return None
+        record = new_record(holder_id, parsed.record)
+        return type(record), record.model_dump(exclude={"seq"})
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "id": str(self.batch.id),
+            "lines": self.batch.lines,
+            "stored": self.batch.stored,
+            "rejected": sorted(self.rejected, key=lambda r: r["line"]),
+        }
+
+    def save(self, session: Session, complete: bool) -> None:
+        self.batch.rejected = json.dumps(self.report()["rejected"], ensure_ascii=False)
+        self.batch.complete = complete
+        session.add(self.batch)
+        session.commit()
+
+
+def _key(parsed: Any) -> HolderKey:
+    return parsed.holder.jurisdiction, normalize_id_number(parsed.holder.id_number)
+
+
+def _line_errors(exc: ValidationError) -> list[FieldError]:
+    """Fields named inside the line (`record.end_date`), without the union's kind tag."""
+    errors = []
+    for error in exc.errors():
+        if error["type"] == "json_invalid":
+            return [FieldError(field="line", message=NOT_JSON)]
+        if error["type"] in (
+            "union_tag_not_found",
+            "union_tag_invalid",
+            "model_attributes_type",
+            "model_type",
+        ):
+            errors.append(
+                FieldError(
+                    field="kind",
+                    message=tr(f"One of {', '.join(KINDS)}.", f"应为 {', '.join(KINDS)} 之一。"),
+                )
+            )
+            continue
+        loc = tuple(error["loc"])
+        if loc and loc[0] in KINDS:
+            loc = loc[1:]
+        errors += errors_from_pydantic([{**error, "loc": loc}])
+    return errors
+
+
+def get_report(session: Session, client: ApiClient, import_id: str) -> dict[str, Any]:
+    """The report again, to the client that made the import; 404 to any other."""
+    try:
+        wanted = uuid.UUID(import_id)
+    except ValueError:
+        wanted = None
+    batch = (
+        session.exec(select(ImportBatch).where(ImportBatch.id == wanted)).first()
+        if wanted
+        else None
+    )
+    if batch is None or batch.client_id != client.id:
+        raise NotFound(tr("No such import.", "没有这个导入批次。"))
+    return {
+        "id": str(batch.id),
+        "lines": batch.lines,
+        "stored": batch.stored,
+        "rejected": json.loads(batch.rejected),
+    }
