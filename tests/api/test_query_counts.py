@@ -1,0 +1,71 @@
+"""Reading a holder or a score costs a fixed, small number of SQL statements, however many
+records the holder has (no N+1; issue #7)."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from tests.api.test_scores import store_holder
+
+PERMIT = {"issued_on": "2019-03-01", "valid_until": "2030-12-31", "status": "active"}
+
+
+def records(n: int) -> dict[str, Any]:
+    return {
+        "residence_periods": [
+            {
+                "district": "441702",
+                "start_date": f"{2000 + i}-01-01",
+                "end_date": f"{2000 + i}-06-01",
+            }
+            for i in range(n)
+        ],
+        "insurance_periods": [
+            {
+                "district": "441702",
+                "type": "pension",
+                "start_month": f"{2000 + i}-01",
+                "end_month": f"{2000 + i}-03",
+            }
+            for i in range(n)
+        ],
+        "adjustments": [
+            {"code": "college_degree", "effective_from": f"{2000 + i}-01-01"} for i in range(n)
+        ],
+    }
+
+
+@contextmanager
+def statements(engine: sa.Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def test_statements_do_not_grow_with_records(
+    http: TestClient, auth: dict[str, str], engine: sa.Engine, example_policy: str
+) -> None:
+    few = store_holder(http, auth, records(1), **PERMIT)
+    many = store_holder(http, auth, records(20), **PERMIT)
+    costs = {}
+    for name, holder_id in (("few", few), ("many", many)):
+        for path in ("", "/score?as_of=2024-01-01"):
+            with statements(engine) as seen:
+                assert http.get(f"/v1/holders/{holder_id}{path}", headers=auth).status_code == 200
+            costs[name, path] = len(seen)
+    assert costs["few", ""] == costs["many", ""]
+    assert costs["few", "/score?as_of=2024-01-01"] == costs["many", "/score?as_of=2024-01-01"]
+    # The key, the holder, the audit row; a score adds the policy book's key and one read per
+    # kind of record.
+    assert costs["many", ""] <= 3
+    assert costs["many", "/score?as_of=2024-01-01"] <= 7
