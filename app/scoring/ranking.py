@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import groupby
+from itertools import groupby, islice
 from typing import Any
 
 import sqlalchemy as sa
@@ -162,20 +162,35 @@ def new_snapshot(session: Session, policy: Policy, as_of: date) -> RankingSnapsh
     session.add(snapshot)
     session.flush()
     ranked = rank(session, policy, as_of)
-    for start in range(0, len(ranked), INSERT_CHUNK):
-        session.execute(
-            sa.insert(RankingEntry),
-            [
-                {
-                    "snapshot_id": snapshot.id, "rank": start + i + 1, "holder_id": r.holder_id,
-                    "total_points": r.total_points, "insurance_months": r.insurance_months,
-                    "residence_months": r.residence_months,
-                }
-                for i, r in enumerate(ranked[start : start + INSERT_CHUNK])
-            ],
-        )  # fmt: skip
+    store_entries(session, snapshot.id, ranked)
     session.commit()
     return snapshot
+
+
+def store_entries(session: Session, snapshot_id: uuid.UUID, ranked: list[RankedHolder]) -> None:
+    """The order, one row per holder: COPY on PostgreSQL (the fastest path for a million
+    rows), multi-row inserts elsewhere."""
+    rows = (
+        (snapshot_id, rank, r.holder_id, r.total_points, r.insurance_months, r.residence_months)
+        for rank, r in enumerate(ranked, start=1)
+    )
+    columns = (
+        "snapshot_id",
+        "rank",
+        "holder_id",
+        "total_points",
+        "insurance_months",
+        "residence_months",
+    )
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY ranking_entries ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    while chunk := [dict(zip(columns, row, strict=True)) for row in islice(rows, INSERT_CHUNK)]:
+        session.execute(sa.insert(RankingEntry), chunk)
 
 
 def encode_ranking_cursor(snapshot_id: uuid.UUID, after_rank: int) -> str:
