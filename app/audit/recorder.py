@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.audit.service import event_from, write_event
 from app.core import metrics
+from app.core.errors import send_problem
 from app.core.i18n import tr
 from app.core.middleware import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,28 +39,10 @@ class AuditRecorder:
                     except SQLAlchemyError:
                         metrics.DATABASE_ERRORS.inc()
                         refused = True
-                        await _send_unavailable(scope, send)
+                        await send_problem(scope, send, 503, UNACCOUNTABLE, {"Retry-After": "5"})
                         return
             elif refused:
                 return
             await send(message)
 
         await self.app(scope, receive, send_audited)
-
-
-async def _send_unavailable(scope: Scope, send: Send) -> None:
-    from app.core.errors import problem_body
-
-    body = problem_body(scope, 503, UNACCOUNTABLE)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", b"5"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

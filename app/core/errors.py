@@ -184,6 +184,20 @@ def problem_body(scope: Any, status: int, detail: str) -> bytes:
     return json.dumps(problem, ensure_ascii=False).encode()
 
 
+async def send_problem(
+    scope: Any, send: Any, status: int, detail: str, headers: dict[str, str] | None = None
+) -> None:
+    """Answer with a problem document from below the framework (raw ASGI middleware)."""
+    body = problem_body(scope, status, detail)
+    raw_headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries for the problem answers a route can give."""
     return {

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from app.core import metrics
+from app.core.errors import send_problem
 from app.core.i18n import tr
 
 Scope = MutableMapping[str, Any]
@@ -155,19 +156,5 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
-    from app.core.errors import problem_body
-
     detail = tr(f"The body is larger than {limit} bytes.", f"请求体超过 {limit} 字节。")
-    body = problem_body(scope, 413, detail)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_problem(scope, send, 413, detail, {"Connection": "close"})

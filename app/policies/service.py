@@ -127,17 +127,23 @@ def publishing_problems(session: Session, policy: Policy) -> list[FieldError]:
     return problems
 
 
+def other_content(policy_id: str) -> Conflict:
+    """SPEC §5: a published policy never changes; a document with its id and other content
+    is refused, not an update."""
+    return Conflict(
+        tr(
+            f"Policy {policy_id} is published with other content.",
+            f"政策 {policy_id} 已以不同内容发布。",
+        )
+    )
+
+
 def publish(session: Session, policy: Policy) -> bool:
     """Store a new version; False when the same document is stored already (SPEC §5)."""
     stored = stored_document(session, policy.id)
     if stored is not None:
         if stored != policy.served():
-            raise Conflict(
-                tr(
-                    f"Policy {policy.id} is published with other content.",
-                    f"政策 {policy.id} 已以不同内容发布。",
-                )
-            )
+            raise other_content(policy.id)
         return False
     if problems := publishing_problems(session, policy):
         raise InvalidInput(

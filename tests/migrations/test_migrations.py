@@ -1,9 +1,5 @@
 """The schema only changes through migrations, which run both ways on both databases."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -11,17 +7,6 @@ from alembic.script import ScriptDirectory
 
 from app.db.base import metadata
 from app.db.migrations import alembic_config, downgrade, upgrade
-from tests.conftest import BACKEND, fresh_postgres_database
-
-
-@pytest.fixture
-def scratch_url(tmp_path: Path) -> Iterator[str]:
-    """A database of its own: these tests drop everything."""
-    if BACKEND == "sqlite":
-        yield f"sqlite:///{tmp_path / 'scratch.db'}"
-    else:
-        with fresh_postgres_database() as url:
-            yield url
 
 
 def _diff(url: str) -> list[object]:

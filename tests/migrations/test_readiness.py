@@ -1,24 +1,12 @@
 """/readyz answers 200 only when the database answers and its schema is not behind."""
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
 from app.db.migrations import downgrade, upgrade
 from app.main import create_app
-from tests.conftest import BACKEND, fresh_postgres_database
-
-
-@pytest.fixture
-def scratch_url(tmp_path: Path) -> Iterator[str]:
-    if BACKEND == "sqlite":
-        yield f"sqlite:///{tmp_path / 'scratch.db'}"
-    else:
-        with fresh_postgres_database() as url:
-            yield url
 
 
 def _ready(url: str) -> tuple[int, dict[str, str]]:

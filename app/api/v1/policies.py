@@ -21,7 +21,6 @@ from app.api.deps import (
 )
 from app.core.errors import (
     BadRequest,
-    Conflict,
     FieldError,
     Forbidden,
     InvalidInput,
@@ -194,22 +193,12 @@ def publish_policy(
         policy = parse_policy(document, "body")
     except PolicyError as exc:
         if stored is not None:
-            raise Conflict(
-                tr(
-                    f"Policy {stated} is published with other content.",
-                    f"政策 {stated} 已以不同内容发布。",
-                )
-            ) from None
+            raise service.other_content(stated) from None
         errors = [FieldError(field=f or "body", message=m) for f, m in exc.problems]
         raise InvalidInput(errors) from None
     if stored is not None:
         if stored != policy.served():
-            raise Conflict(
-                tr(
-                    f"Policy {stated} is published with other content.",
-                    f"政策 {stated} 已以不同内容发布。",
-                )
-            )
+            raise service.other_content(policy.id)
         return JSONResponse(stored, status_code=status.HTTP_200_OK)
     if not client.holds(policy.jurisdiction.code):
         raise Forbidden(
