@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError, WithJsonSchema
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core import metrics
 from app.core.i18n import VALIDATION_ZH, Message, in_language, preferred_language, tr
 
 PROBLEM_JSON = "application/problem+json"
@@ -240,6 +241,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database error: %s", type(exc.orig).__name__)
+        metrics.DATABASE_ERRORS.inc()
         detail = tr("The database is unavailable; retry later.", "数据库暂不可用，请稍后重试。")
         return problem_response(request, 503, detail, headers={"Retry-After": "5"})
 

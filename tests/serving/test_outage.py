@@ -6,6 +6,7 @@ fails rather than skips when it cannot start its server.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -96,4 +97,5 @@ def test_outage_and_recovery(private_postgres: tuple[str, Any], serve: Any) -> N
         assert lookup.status_code == 404
         assert len(http.get("/v1/holders", headers=key).json()["items"]) == 1
         metrics = http.get("/metrics").text
-    assert "jifen_database_errors_total" in metrics
+    errors = re.search(r"^jifen_database_errors_total ([0-9.]+)$", metrics, re.MULTILINE)
+    assert errors and float(errors.group(1)) >= 3
