@@ -95,9 +95,10 @@ class ImportRun:
                 rows[model].append(values)
                 accepted.append((number, model, values))
         try:
+            connection = session.connection()  # Core multi-row inserts, not the ORM's
             for model, values in rows.items():
                 if values:
-                    session.execute(sa.insert(model), values)
+                    connection.execute(sa.insert(model.__table__), values)
             session.commit()
             self.batch.stored += len(accepted)
         except IntegrityError:
@@ -111,7 +112,7 @@ class ImportRun:
     ) -> None:
         for number, model, values in accepted:
             try:
-                session.execute(sa.insert(model), [values])
+                session.connection().execute(sa.insert(model.__table__), [values])
                 session.commit()
                 self.batch.stored += 1
             except IntegrityError:

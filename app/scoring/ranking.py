@@ -29,6 +29,7 @@ from app.scoring.models import RankingEntry, RankingSnapshot
 
 SNAPSHOT_KEPT = timedelta(hours=1)
 INSERT_CHUNK = 5000
+STREAM_BATCH = 10_000
 
 
 class Gone(ApiError):
@@ -74,6 +75,8 @@ def population(
     )
     ids = holders.with_only_columns(col(Holder.id)).order_by(None).scalar_subquery()
     prefix = jurisdiction_prefix(jurisdiction)
+    # Core rows, streamed from server-side cursors: the ORM's per-row work is not needed here.
+    connection = session.connection()
 
     def records_of(
         model: Any, *columns: Any, matching: bool = True
@@ -82,7 +85,7 @@ def population(
         if matching:  # records in other cities never count (SPEC §6.1)
             query = query.where(col(model.district).startswith(prefix))
         query = query.order_by(col(model.holder_id), col(model.seq))
-        return _grouped(session.execute(query.execution_options(yield_per=10000)))
+        return _grouped(connection.execute(query.execution_options(yield_per=STREAM_BATCH)))
 
     streams = {
         "residence": records_of(
@@ -109,7 +112,7 @@ def population(
         pending[name] = next(streams[name], None)
         return current[1]
 
-    for holder in session.execute(holders.execution_options(yield_per=10000)):
+    for holder in connection.execute(holders.execution_options(yield_per=STREAM_BATCH)):
         permit = engine.Permit(
             holder.permit_issued_on, holder.permit_valid_until, holder.permit_status
         )
