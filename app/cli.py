@@ -181,6 +181,10 @@ def parser() -> argparse.ArgumentParser:
     load = policies.add_parser("load", help="migrate, then publish the files of JIFEN_POLICY_DIR")
     load.set_defaults(run=_policies_load)
 
+    from app.bench.cli import add_bench_commands
+
+    add_bench_commands(commands, Settings)
+
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default="openapi/openapi.json", help="a file, or -")
     openapi.set_defaults(run=_openapi)
