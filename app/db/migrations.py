@@ -34,10 +34,6 @@ def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-
-
 def schema_behind(current: str | None) -> bool:
     """Whether a database at `current` lacks migrations of this release: at a revision this
     release knows other than its head, or at none. An unknown revision is a newer release's."""

@@ -1,9 +1,6 @@
-"""The engine, built from settings (never at import time), and sessions."""
-
-from collections.abc import Iterator
+"""The engine, built from settings (never at import time)."""
 
 from sqlalchemy import Engine, create_engine, event
-from sqlmodel import Session
 
 from app.core.config import Settings
 
@@ -35,8 +32,3 @@ def make_engine(settings: Settings) -> Engine:
             "options": f"-c statement_timeout={timeout_ms}",
         },
     )
-
-
-def session_scope(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        yield session

@@ -27,7 +27,7 @@ from app.register.codes import normalize_id_number
 from app.register.models import Adjustment, Holder, InsurancePeriod, ResidencePeriod
 from app.register.service import holder_errors, new_holder, new_record, stored_record_errors
 
-CHUNK_LINES = 5000
+CHUNK_LINES = 5000  # lines stored together: one holder query and one insert per table
 KINDS = ("holder", "residence_period", "insurance_period", "adjustment")
 
 NOT_JSON = tr("The line is not a JSON object (UTF-8).", "该行不是 JSON 对象（UTF-8）。")
@@ -76,10 +76,6 @@ class ImportRun:
             return
         self.jurisdictions.add(parsed.holder.jurisdiction)
         self.pending.append((number, parsed))
-
-    @property
-    def chunk_ready(self) -> bool:
-        return len(self.pending) >= CHUNK_LINES
 
     def store_chunk(self, session: Session) -> None:
         """Check the pending lines against what is stored, and store the good ones."""

@@ -15,7 +15,7 @@ from app.core.errors import UnsupportedMediaType, problem_responses
 from app.core.i18n import in_language, preferred_language, tr
 from app.idempotency.models import IdempotencyKey
 from app.idempotency.service import replay, set_digest, take_key
-from app.imports.service import ImportRun, get_report
+from app.imports.service import CHUNK_LINES, ImportRun, get_report
 
 router = APIRouter(prefix="/v1", tags=["imports"])
 
@@ -104,7 +104,7 @@ async def create_import(
             number += 1
             if raw.strip():
                 raw_lines.append((number, raw))
-        if len(raw_lines) >= 5000:
+        if len(raw_lines) >= CHUNK_LINES:
             await run_in_threadpool(store, raw_lines)
             raw_lines = []
     if not too_large and rest.strip():
