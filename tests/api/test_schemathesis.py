@@ -57,3 +57,8 @@ def test_operation_conforms_to_its_description(
     check()
     CASES_RUN[f"{method.upper()} {path}"] = ran
     assert ran > 0
+
+
+def teardown_module() -> None:
+    """A summary line for the record (seen with `pytest -s`)."""
+    print(f"\nschemathesis: {sum(CASES_RUN.values())} cases over {len(CASES_RUN)} operations")
