@@ -50,7 +50,10 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Closed when the route function returns, before the answer is sent: the connection is back in
+# the pool before the audit row is written (a second connection per request would starve the
+# pool under load).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_today(settings: SettingsDep) -> date:

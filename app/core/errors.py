@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError, WithJsonSchema
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core import metrics
@@ -239,8 +240,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(request, 500, INTERNAL_ERROR)
 
     @app.exception_handler(OperationalError)
-    async def database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
-        log.error("database error: %s", type(exc.orig).__name__)
+    @app.exception_handler(PoolTimeout)
+    async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        """The database is down, or every pooled connection is busy: retry later."""
+        log.error("database error: %s", type(getattr(exc, "orig", exc)).__name__)
         metrics.DATABASE_ERRORS.inc()
         detail = tr("The database is unavailable; retry later.", "数据库暂不可用，请稍后重试。")
         return problem_response(request, 503, detail, headers={"Retry-After": "5"})
