@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import holder_body
+from tests.worked_example import SPEC_SCORE_JSON
 
 # SPEC §6.5, as other systems would send it.
 WORKED_PERMIT = {"issued_on": "2019-03-01", "valid_until": "2027-02-28", "status": "active"}
@@ -25,43 +26,8 @@ WORKED_RECORDS = {
     "adjustments": [{"code": "college_degree", "effective_from": "2019-01-01"}],
 }
 
-# SPEC §7's score response, verbatim but for the holder id.
-WORKED_SCORE_2022_03_01: dict[str, Any] = {
-    "jurisdiction": "441700",
-    "as_of": "2022-03-01",
-    "policy": {"id": "441700@example", "version": "example", "effective_from": "2016-04-11"},
-    "permit_valid": True,
-    "total_points": 27,
-    "components": [
-        {"indicator": "residence", "months": 49, "full_years": 4, "points": 8, "cap": 20},
-        {"indicator": "insurance", "months": 46, "full_years": 3, "points": 9, "cap": 45},
-        {"indicator": "adjustments", "points": 10, "items": [
-            {"code": "college_degree", "points": 10,
-             "reference": {"document": "阳江市进一步推进户籍制度改革工作方案", "clause": "三(三)9"}}]},
-    ],
-    "entitlements": [
-        {"domain": "education", "level": 2,
-         "tier": {"code": "public_kindergarten", "name": {"zh": "公办幼儿园", "en": "Public kindergarten"}},
-         "services": [
-             {"code": "public_school_enrolment", "name": {"zh": "公办学校就近入学", "en": "Public school enrolment"}},
-             {"code": "kindergarten_place", "name": {"zh": "公办幼儿园学位", "en": "Public kindergarten place"}}],
-         "next": {"level": 3, "code": "local_entrance_exam",
-                  "name": {"zh": "在本地参加中考", "en": "Senior-high entrance exam taken here"},
-                  "missing": {"points": 13, "residence_months": 11, "insurance_months": 14},
-                  "projected_on": "2024-05-01"}},
-        {"domain": "healthcare", "level": 1,
-         "tier": {"code": "basic_public_health", "name": {"zh": "基本公共卫生服务", "en": "Basic public health services"}},
-         "services": [{"code": "health_record", "name": {"zh": "居民健康档案", "en": "Resident health record"}}],
-         "next": None},
-        {"domain": "housing", "level": 0, "services": [],
-         "next": {"level": 1, "code": "rent_subsidy", "name": {"zh": "租赁补贴", "en": "Rent subsidy"},
-                  "missing": {"points": 3}, "projected_on": "2022-05-01"}},
-        {"domain": "settlement", "level": 1,
-         "tier": {"code": "household_registration", "name": {"zh": "登记常住户口", "en": "Household registration"}},
-         "services": [{"code": "hukou_registration", "name": {"zh": "落户办理", "en": "Registering the household"}}],
-         "next": None},
-    ],
-}  # fmt: skip
+# SPEC §7's score response, but for the holder id, which each test supplies.
+WORKED_SCORE_2022_03_01 = {k: v for k, v in SPEC_SCORE_JSON.items() if k != "holder_id"}
 
 
 def store_holder(
