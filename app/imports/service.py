@@ -20,12 +20,13 @@ from sqlmodel import Session, col, select
 from app.clients.models import ApiClient
 from app.core.errors import FieldError, NotFound, errors_from_pydantic
 from app.core.i18n import in_language, tr
+from app.db.bulk import insert_rows
 from app.imports.models import ImportBatch
 from app.imports.schemas import IMPORT_LINE, HolderLine
 from app.policies.catalogue import Catalogue
 from app.register.codes import normalize_id_number
 from app.register.models import Adjustment, Holder, InsurancePeriod, ResidencePeriod
-from app.register.service import holder_errors, new_holder, new_record, stored_record_errors
+from app.register.service import holder_errors, new_holder, record_row, stored_record_errors
 
 CHUNK_LINES = 5000  # lines stored together: one holder query and one insert per table
 KINDS = ("holder", "residence_period", "insurance_period", "adjustment")
@@ -91,10 +92,12 @@ class ImportRun:
                 rows[model].append(values)
                 accepted.append((number, model, values))
         try:
-            connection = session.connection()  # Core multi-row inserts, not the ORM's
+            connection = session.connection()
             for model, values in rows.items():
                 if values:
-                    connection.execute(sa.insert(model.__table__), values)
+                    columns = list(values[0])
+                    data = ([row[c] for c in columns] for row in values)
+                    insert_rows(connection, model.__table__, columns, data)
             session.commit()
             self.batch.stored += len(accepted)
         except IntegrityError:
@@ -128,15 +131,19 @@ class ImportRun:
     def _resolve(self, session: Session, lines: list[tuple[int, Any]]) -> None:
         """One query for every holder the chunk names that is not known yet."""
         wanted = {_key(parsed) for _, parsed in lines} - self.holders.keys()
-        if not wanted:
-            return
-        found = session.execute(
-            select(Holder.jurisdiction, Holder.id_number, Holder.id).where(
-                sa.tuple_(col(Holder.jurisdiction), col(Holder.id_number)).in_(list(wanted))
+        by_jurisdiction: dict[str, list[str]] = {}
+        for jurisdiction, id_number in wanted:
+            by_jurisdiction.setdefault(jurisdiction, []).append(id_number)
+        # One query a jurisdiction, on the unique (jurisdiction, id_number) index: PostgreSQL
+        # plans a list of row values far worse.
+        for jurisdiction, numbers in by_jurisdiction.items():
+            found = session.connection().execute(
+                select(Holder.id_number, Holder.id).where(
+                    Holder.jurisdiction == jurisdiction, col(Holder.id_number).in_(numbers)
+                )
             )
-        ).all()
-        for jurisdiction, id_number, holder_id in found:
-            self.holders[jurisdiction, id_number] = holder_id
+            for id_number, holder_id in found:
+                self.holders[jurisdiction, id_number] = holder_id
         for key in wanted:
             self.holders.setdefault(key, None)
 
@@ -170,8 +177,7 @@ class ImportRun:
         if errors:
             self.reject(number, errors)
             return None
-        record = new_record(holder_id, parsed.record)
-        return type(record), record.model_dump(exclude={"seq"})
+        return record_row(holder_id, parsed.record)
 
     def report(self) -> dict[str, Any]:
         return {

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import groupby, islice
+from itertools import groupby
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from app.core.errors import ApiError, invalid
 from app.core.i18n import tr
 from app.db.base import utcnow
+from app.db.bulk import insert_rows
 from app.policies.schema import Policy
 from app.register.codes import jurisdiction_prefix
 from app.register.models import Adjustment, Holder, InsurancePeriod, PermitStatus, ResidencePeriod
@@ -28,7 +29,6 @@ from app.scoring.calendar import Month
 from app.scoring.models import RankingEntry, RankingSnapshot
 
 SNAPSHOT_KEPT = timedelta(hours=1)
-INSERT_CHUNK = 5000
 STREAM_BATCH = 10_000
 
 
@@ -171,8 +171,7 @@ def new_snapshot(session: Session, policy: Policy, as_of: date) -> RankingSnapsh
 
 
 def store_entries(session: Session, snapshot_id: uuid.UUID, ranked: list[RankedHolder]) -> None:
-    """The order, one row per holder: COPY on PostgreSQL (the fastest path for a million
-    rows), multi-row inserts elsewhere."""
+    """The order, one row per holder."""
     rows = (
         (snapshot_id, rank, r.holder_id, r.total_points, r.insurance_months, r.residence_months)
         for rank, r in enumerate(ranked, start=1)
@@ -185,15 +184,7 @@ def store_entries(session: Session, snapshot_id: uuid.UUID, ranked: list[RankedH
         "insurance_months",
         "residence_months",
     )
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY ranking_entries ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    while chunk := [dict(zip(columns, row, strict=True)) for row in islice(rows, INSERT_CHUNK)]:
-        session.execute(sa.insert(RankingEntry), chunk)
+    insert_rows(session.connection(), RankingEntry.__table__, columns, rows)  # type: ignore[arg-type]
 
 
 def encode_ranking_cursor(snapshot_id: uuid.UUID, after_rank: int) -> str:
