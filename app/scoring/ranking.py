@@ -152,6 +152,10 @@ def rank(session: Session, policy: Policy, as_of: date) -> list[RankedHolder]:
 def new_snapshot(session: Session, policy: Policy, as_of: date) -> RankingSnapshot:
     """A new walk: rank now, store the order, and forget walks unused for over an hour."""
     now = utcnow()
+    if session.connection().dialect.name == "postgresql":
+        # A city's whole population is read and its order written in this transaction: the
+        # per-statement timeout that keeps ordinary requests short would cancel it.
+        session.execute(sa.text("SET LOCAL statement_timeout = 0"))
     session.execute(
         sa.delete(RankingSnapshot).where(col(RankingSnapshot.last_used_at) < now - SNAPSHOT_KEPT)
     )
