@@ -306,9 +306,13 @@ def populate(
         reference=reference,
     )
     chunks = generator.chunks(holders, chunk_holders)
-    if engine.dialect.name == "postgresql":
-        return _copy_into_postgres(engine, chunks)
-    return _insert_many(engine, chunks)
+    postgres = engine.dialect.name == "postgresql"
+    counts = _copy_into_postgres(engine, chunks) if postgres else _insert_many(engine, chunks)
+    # The planner's statistics, as autovacuum would gather them after a while: without them
+    # it takes the tables for nearly empty and plans the population's reads one holder at a time.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text(f"ANALYZE {', '.join(TABLES)}" if postgres else "ANALYZE"))
+    return counts
 
 
 def _copy_into_postgres(engine: sa.Engine, chunks: Iterator[Chunk]) -> dict[str, int]:

@@ -1,8 +1,11 @@
-"""Rankings of a jurisdiction's holders by points (SPEC §7), through the same engine.
+"""Rankings of a jurisdiction's holders by points (SPEC §7).
 
-The whole population is read in a few streamed, set-based statements (holders and each kind of
-record, in holder order), never one holder at a time; each holder's records feed
-`engine.facts_at`. The order is stored as a snapshot, so that the pages of one walk agree.
+A new walk ranks the whole population and stores the order as a snapshot, so that the pages
+of one walk agree. On PostgreSQL that is one statement (`ranking_sql`: months and points
+counted in SQL, nothing read into the service). On SQLite, whose date arithmetic cannot count
+months, the population is read in four streamed, set-based statements (holders and each kind
+of record, in holder order), never one holder at a time, and each holder's records feed
+`engine.facts_at`. The tests hold the two to the same answers.
 """
 
 import base64
@@ -27,6 +30,7 @@ from app.register.models import Adjustment, Holder, InsurancePeriod, PermitStatu
 from app.scoring import engine
 from app.scoring.calendar import Month
 from app.scoring.models import RankingEntry, RankingSnapshot
+from app.scoring.ranking_sql import rank_into_snapshot
 
 SNAPSHOT_KEPT = timedelta(hours=1)
 STREAM_BATCH = 10_000
@@ -152,7 +156,9 @@ def rank(session: Session, policy: Policy, as_of: date) -> list[RankedHolder]:
 def new_snapshot(session: Session, policy: Policy, as_of: date) -> RankingSnapshot:
     """A new walk: rank now, store the order, and forget walks unused for over an hour."""
     now = utcnow()
-    if session.connection().dialect.name == "postgresql":
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
         # A city's whole population is read and its order written in this transaction: the
         # per-statement timeout that keeps ordinary requests short would cancel it.
         session.execute(sa.text("SET LOCAL statement_timeout = 0"))
@@ -168,8 +174,10 @@ def new_snapshot(session: Session, policy: Policy, as_of: date) -> RankingSnapsh
     )
     session.add(snapshot)
     session.flush()
-    ranked = rank(session, policy, as_of)
-    store_entries(session, snapshot.id, ranked)
+    if postgres:  # one statement; SQLite's date arithmetic cannot count months (ranking_sql)
+        rank_into_snapshot(connection, snapshot.id, policy, as_of)
+    else:
+        store_entries(session, snapshot.id, rank(session, policy, as_of))
     session.commit()
     return snapshot
 
