@@ -2,8 +2,8 @@
 route and stored whole or not at all; the batch goes on past a bad line.
 
 Lines are parsed as they arrive and stored a chunk at a time: one query resolves the holders
-a chunk names, one multi-row insert per table stores it. Memory stays bounded by the chunk,
-whatever the size of the batch.
+a chunk names, one COPY (multi-row insert elsewhere) per table stores it. Memory stays bounded
+by a chunk or two, whatever the size of the batch.
 """
 
 import json
@@ -45,18 +45,32 @@ HolderKey = tuple[str, str]  # (jurisdiction, ID number)
 
 
 @dataclass
+class Chunk:
+    """A chunk's lines once checked: the rows to store, table by table."""
+
+    rows: dict[Any, list[dict[str, Any]]]
+    accepted: list[tuple[int, Any, dict[str, Any]]]
+
+
+@dataclass
 class ImportRun:
-    """One batch as it is read: parsed lines wait in `pending` until a chunk is stored."""
+    """One batch as it is read, a chunk of lines at a time: `prepare` parses and checks a
+    chunk, `store` writes it. The caller may prepare the next chunk while the last one is
+    being stored (PostgreSQL checking foreign keys and indexes): holders of earlier chunks are
+    known here from the moment they are checked, and a row that their failed store leaves
+    without a holder fails the foreign key and is reported line by line."""
 
     client: ApiClient
     catalogue: Catalogue
     today: date
     language: str
     batch: ImportBatch = field(default_factory=lambda: ImportBatch(client_id=uuid.uuid4()))
-    pending: list[tuple[int, Any]] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     holders: dict[HolderKey, uuid.UUID | None] = field(default_factory=dict)
     jurisdictions: set[str] = field(default_factory=set)
+    held: dict[str, bool] = field(default_factory=dict)  # the client's answers, asked once
+    lines: int = 0  # counted here, not on `batch`: prepare and store may run side by side
+    stored: int = 0
 
     def __post_init__(self) -> None:
         self.batch.client_id = self.client.id
@@ -67,44 +81,50 @@ class ImportRun:
             for e in errors
         ]
 
-    def read_line(self, number: int, raw: bytes) -> None:
-        """Parse one non-blank line; its stored-data checks wait for the chunk."""
-        self.batch.lines += 1
-        try:
-            parsed = IMPORT_LINE.validate_json(raw)
-        except ValidationError as exc:
-            self.reject(number, _line_errors(exc))
-            return
-        self.jurisdictions.add(parsed.holder.jurisdiction)
-        self.pending.append((number, parsed))
-
-    def store_chunk(self, session: Session) -> None:
-        """Check the pending lines against what is stored, and store the good ones."""
-        lines, self.pending = self.pending, []
-        self._resolve(session, lines)
+    def prepare(self, session: Session, lines: list[tuple[int, bytes]]) -> Chunk:
+        """Parse and check a chunk of non-blank lines against what is stored."""
+        parsed_lines = []
+        for number, raw in lines:
+            self.lines += 1
+            try:
+                parsed = IMPORT_LINE.validate_json(raw)
+            except ValidationError as exc:
+                self.reject(number, _line_errors(exc))
+                continue
+            self.jurisdictions.add(parsed.holder.jurisdiction)
+            parsed_lines.append((number, parsed))
+        self._resolve(session, parsed_lines)
         # Holders first: a record line may name a holder stored earlier in the chunk.
         models = (Holder, ResidencePeriod, InsurancePeriod, Adjustment)
-        rows: dict[Any, list[dict[str, Any]]] = {model: [] for model in models}
-        accepted: list[tuple[int, Any, dict[str, Any]]] = []
-        for number, parsed in lines:
+        chunk = Chunk(rows={model: [] for model in models}, accepted=[])
+        for number, parsed in parsed_lines:
             if (row := self._checked(number, parsed)) is not None:
                 model, values = row
-                rows[model].append(values)
-                accepted.append((number, model, values))
+                chunk.rows[model].append(values)
+                chunk.accepted.append((number, model, values))
+        return chunk
+
+    def store(self, session: Session, chunk: Chunk) -> None:
+        """Store a prepared chunk in one transaction, or line by line if that fails."""
         try:
             connection = session.connection()
-            for model, values in rows.items():
+            for model, values in chunk.rows.items():
                 if values:
                     columns = list(values[0])
                     data = ([row[c] for c in columns] for row in values)
                     insert_rows(connection, model.__table__, columns, data)
             session.commit()
-            self.batch.stored += len(accepted)
+            self.stored += len(chunk.accepted)
         except IntegrityError:
-            # Another request stored a conflicting holder meanwhile: line by line, to keep
-            # every line that can still be stored.
+            # Another request stored a conflicting holder meanwhile, or an earlier chunk's
+            # holder could not be stored: line by line, to keep every line that still can be.
             session.rollback()
-            self._store_one_by_one(session, accepted)
+            self._store_one_by_one(session, chunk.accepted)
+
+    def _holds(self, jurisdiction: str) -> bool:
+        if jurisdiction not in self.held:
+            self.held[jurisdiction] = self.client.holds(jurisdiction)
+        return self.held[jurisdiction]
 
     def _store_one_by_one(
         self, session: Session, accepted: list[tuple[int, Any, dict[str, Any]]]
@@ -113,7 +133,7 @@ class ImportRun:
             try:
                 session.connection().execute(sa.insert(model.__table__), [values])
                 session.commit()
-                self.batch.stored += 1
+                self.stored += 1
             except IntegrityError:
                 session.rollback()
                 field_name = "holder.id_number" if model is Holder else "holder"
@@ -156,7 +176,7 @@ class ImportRun:
                 FieldError(field=f"holder.{e.field}", message=e.message)
                 for e in holder_errors(parsed.holder, self.catalogue, self.today)
             ]
-            if not errors and not self.client.holds(jurisdiction):
+            if not errors and not self._holds(jurisdiction):
                 errors = [FieldError(field="holder.jurisdiction", message=NOT_HELD)]
             if not errors and self.holders.get(key) is not None:
                 errors = [FieldError(field="holder.id_number", message=REGISTERED)]
@@ -167,7 +187,7 @@ class ImportRun:
             self.holders[key] = holder.id
             return Holder, holder.model_dump(exclude={"seq"})
         holder_id = self.holders.get(key)
-        if holder_id is None or not self.client.holds(jurisdiction):
+        if holder_id is None or not self._holds(jurisdiction):
             # Outside the client's jurisdictions is the same answer: nothing says who exists.
             self.reject(number, [FieldError(field="holder", message=NO_HOLDER)])
             return None
@@ -182,12 +202,13 @@ class ImportRun:
     def report(self) -> dict[str, Any]:
         return {
             "id": str(self.batch.id),
-            "lines": self.batch.lines,
-            "stored": self.batch.stored,
+            "lines": self.lines,
+            "stored": self.stored,
             "rejected": sorted(self.rejected, key=lambda r: r["line"]),
         }
 
     def save(self, session: Session, complete: bool) -> None:
+        self.batch.lines, self.batch.stored = self.lines, self.stored
         self.batch.rejected = json.dumps(self.report()["rejected"], ensure_ascii=False)
         self.batch.complete = complete
         session.add(self.batch)

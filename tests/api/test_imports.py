@@ -1,13 +1,20 @@
 """Bulk imports of NDJSON (SPEC §7): line by line, all of a line or none of it."""
 
 import json
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from app.clients.service import create_client
+from app.imports.service import ImportRun
+from app.policies.service import PolicyCache
 from app.register.models import Holder, InsurancePeriod, ResidencePeriod
-from tests.conftest import holder_body
+from app.register.schemas import HolderCreate
+from app.register.service import new_holder
+from tests.conftest import holder_body, today
 from tests.ids import make_id_number
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
@@ -123,3 +130,69 @@ def test_reports_belong_to_their_client(
 def test_imports_take_ndjson_only(http: TestClient, auth: dict[str, str]) -> None:
     response = http.post("/v1/imports", json={"kind": "holder"}, headers=auth)
     assert response.status_code == 415
+
+
+def test_chunks_are_stored_in_order_across_a_long_batch(
+    http: TestClient, auth: dict[str, str], engine: sa.Engine, monkeypatch: Any
+) -> None:
+    """Holders of one chunk, their records in later ones, a bad line in each chunk: while a
+    chunk is stored the next one is prepared, and line numbers run on across chunks."""
+    monkeypatch.setattr("app.api.v1.imports.CHUNK_LINES", 7)
+    numbers = [make_id_number() for _ in range(10)]
+    lines: list[Any] = [{"kind": "holder", "holder": holder_body(id_number=n)} for n in numbers]
+    for month in range(1, 5):
+        for n in numbers:
+            lines.append({
+                "kind": "insurance_period", "holder": {"jurisdiction": "441700", "id_number": n},
+                "record": {"district": "441702", "type": "pension", "start_month": f"2020-{month:02d}",
+                           "end_month": f"2020-{month:02d}"},
+            })  # fmt: skip
+    for bad in (5, 19, 33, 47):  # 1-based line numbers, one in each of several chunks
+        lines.insert(bad - 1, "{not json")
+    report = http.post("/v1/imports", content=ndjson(*lines), headers={**auth, **NDJSON}).json()
+    assert report["lines"] == 54 and report["stored"] == 50
+    assert [(r["line"], r["field"]) for r in report["rejected"]] == [
+        (5, "line"), (19, "line"), (33, "line"), (47, "line"),
+    ]  # fmt: skip
+    assert _rows(engine, Holder) == 10 and _rows(engine, InsurancePeriod) == 40
+
+
+def test_a_chunk_whose_holder_is_taken_meanwhile_is_stored_line_by_line(
+    engine: sa.Engine, shipped_policies: list[str]
+) -> None:
+    """The order a pipelined import allows: chunk 2 is checked while chunk 1 is not yet stored,
+    and another request registers chunk 1's holder in between. Chunk 1's holder line and chunk
+    2's records of that holder are reported, every other line is stored."""
+    with Session(engine, expire_on_commit=False) as session:
+        client, _ = create_client(
+            session, f"import-{uuid.uuid4().hex[:8]}", ["holders:write"], ["all"]
+        )
+        catalogue = PolicyCache().get(session).catalogue(today())
+    run = ImportRun(client, catalogue, today(), "en")
+    taken, free = make_id_number(), make_id_number()
+
+    def line(kind: str, number: str) -> bytes:
+        if kind == "holder":
+            return ndjson({"kind": "holder", "holder": holder_body(id_number=number)})
+        return ndjson({"kind": "residence_period", "holder": {"jurisdiction": "441700", "id_number": number},
+                       "record": {"district": "441702", "start_date": "2020-01-01"}})  # fmt: skip
+
+    with Session(engine) as session:
+        first = run.prepare(session, [(1, line("holder", taken)), (2, line("holder", free))])
+    with Session(engine) as session:  # another request registers the same person
+        session.add(
+            new_holder(HolderCreate.model_validate_json(json.dumps(holder_body(id_number=taken))))
+        )
+        session.commit()
+    with Session(engine) as session:
+        second = run.prepare(session, [(3, line("record", taken)), (4, line("record", free))])
+    for chunk in (first, second):
+        with Session(engine) as session:
+            run.store(session, chunk)
+    report = run.report()
+    assert report["stored"] == 2
+    assert [(r["line"], r["field"]) for r in report["rejected"]] == [
+        (1, "holder.id_number"),
+        (3, "holder"),
+    ]
+    assert _rows(engine, Holder) == 2 and _rows(engine, ResidencePeriod) == 1
