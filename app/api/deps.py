@@ -37,7 +37,9 @@ from app.register.service import get_holder
 M = TypeVar("M", bound=BaseModel)
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the
+# thread pool, a hop that costs more than their work on every request.
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -56,7 +58,7 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_today(settings: SettingsDep) -> date:
+async def get_today(settings: SettingsDep) -> date:
     return settings.today()
 
 
@@ -103,7 +105,7 @@ def _authenticated(request: Request, session: SessionDep) -> ApiClient:
 def require(scope: Scope | None) -> Callable[..., ApiClient]:
     """A dependency that authenticates the caller and checks one scope (None: any valid key)."""
 
-    def dependency(client: Annotated[ApiClient, Depends(_authenticated)]) -> ApiClient:
+    async def dependency(client: Annotated[ApiClient, Depends(_authenticated)]) -> ApiClient:
         if scope is not None and scope not in client.scope_set:
             raise Forbidden(
                 tr(
