@@ -20,7 +20,10 @@ from app.register.models import Housing, InsuranceType, PermitStatus
 DivisionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$"), Field(examples=["441702"])]
 MonthText = Annotated[
     str,
-    StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$"),
+    # Years 0001 to 9999, as dates have them: "0000-01" is no month.
+    StringConstraints(
+        pattern=r"^([0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)-(0[1-9]|1[0-2])$"
+    ),
     Field(description="A month, YYYY-MM", examples=["2023-05"]),
 ]
 IdNumberText = Annotated[str, StringConstraints(min_length=1, max_length=18)]

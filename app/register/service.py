@@ -489,8 +489,9 @@ def record_row(holder_id: uuid.UUID, body: NewRecord) -> tuple[type[SQLModel], d
         return InsurancePeriod, values | {
             "district": body.district,
             "type": body.type.value,
-            "start_month": Month.parse(body.start_month).first_day,
-            "end_month": Month.parse(end).first_day if end is not None else None,
+            # Stored as the month's first day; MonthText has checked the text already.
+            "start_month": date.fromisoformat(f"{body.start_month}-01"),
+            "end_month": date.fromisoformat(f"{end}-01") if end is not None else None,
             "source": body.source,
         }
     return Adjustment, values | {
