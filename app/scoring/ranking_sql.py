@@ -26,6 +26,58 @@ from app.scoring.calendar import Month
 
 _MONTH_INDEX = "(EXTRACT(YEAR FROM {0})::int * 12 + EXTRACT(MONTH FROM {0})::int - 1)"
 
+
+def _latest_run_months(name: str, months: str, *, continuous: str, gap: str, d: str) -> str:
+    """CTEs turning `{name}(holder_id, s, e)`, half-open intervals clipped at D, into
+    `{name}_months(holder_id, months)`: the same steps for days and for months (SPEC §6.2).
+
+    An interval opens a new island unless it starts on or before the furthest end so far
+    (overlapping or touching intervals merge); `months` counts an island [s, e). With
+    continuous counting the run is the islands after the last gap longer than `gap`, and it
+    must end within `gap` of D; gaps never count.
+    """
+    return f"""
+{name}_marked AS (
+    SELECT holder_id, s, e, CASE WHEN s <= MAX(e) OVER (
+        PARTITION BY holder_id ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    ) THEN 0 ELSE 1 END AS opens
+    FROM {name}
+),
+{name}_islands AS (
+    SELECT holder_id, s, e, {months} AS months,
+           CASE WHEN LEAD(s) OVER (PARTITION BY holder_id ORDER BY s) - e > {gap}
+                THEN 1 ELSE 0 END AS breaks
+    FROM (
+        SELECT holder_id, MIN(s) AS s, MAX(e) AS e
+        FROM (
+            SELECT holder_id, s, e,
+                   SUM(opens) OVER (PARTITION BY holder_id ORDER BY s, e ROWS UNBOUNDED PRECEDING)
+                       AS island
+            FROM {name}_marked
+        ) numbered
+        GROUP BY holder_id, island
+    ) merged
+),
+{name}_months AS (
+    SELECT holder_id,
+           CASE WHEN NOT {continuous} THEN SUM(months)
+                WHEN {d} - MAX(e) > {gap} THEN 0
+                ELSE SUM(months) FILTER (WHERE breaks_after = 0) END AS months
+    FROM (
+        SELECT holder_id, e, months,
+               SUM(breaks) OVER (PARTITION BY holder_id ORDER BY s DESC ROWS UNBOUNDED PRECEDING)
+                   AS breaks_after
+        FROM {name}_islands
+    ) runs
+    GROUP BY holder_id
+),"""
+
+
+# Whole months of [s, e): the largest k with s + k months <= e; s + k0 months falls in e's
+# month, so k is k0 or, when that lands after e, k0 - 1.
+_K0 = f"({_MONTH_INDEX.format('e')} - {_MONTH_INDEX.format('s')})"
+_WHOLE_MONTHS = f"{_K0} - CASE WHEN s + make_interval(months => {_K0}) > e THEN 1 ELSE 0 END"
+
 RANK_INTO_SNAPSHOT = sa.text(f"""
 WITH valid AS (
     SELECT id FROM holders
@@ -33,101 +85,38 @@ WITH valid AS (
       AND permit_issued_on <= :as_of AND permit_valid_until >= :as_of
 ),
 -- Residence: matching periods clipped to [start, min(end, D)); those starting at D or later
--- are empty and dropped.
+-- are empty and dropped. Days.
 residence AS (
     SELECT r.holder_id, r.start_date AS s, LEAST(COALESCE(r.end_date, :as_of), :as_of) AS e
     FROM residence_periods r JOIN valid v ON v.id = r.holder_id
     WHERE r.district LIKE :prefix AND r.start_date < :as_of
-),
--- An interval opens a new island unless it starts on or before the furthest end so far
--- (overlapping or touching intervals merge).
-residence_marked AS (
-    SELECT holder_id, s, e, CASE WHEN s <= MAX(e) OVER (
-        PARTITION BY holder_id ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-    ) THEN 0 ELSE 1 END AS opens
-    FROM residence
-),
-residence_merged AS (
-    SELECT holder_id, MIN(s) AS s, MAX(e) AS e
-    FROM (
-        SELECT holder_id, s, e,
-               SUM(opens) OVER (PARTITION BY holder_id ORDER BY s, e ROWS UNBOUNDED PRECEDING)
-                   AS island
-        FROM residence_marked
-    ) numbered
-    GROUP BY holder_id, island
-),
--- Whole months of [s, e): the largest k with s + k months <= e; s + k0 months falls in e's
--- month, so k is k0 or, when that lands after e, k0 - 1.
-residence_islands AS (
-    SELECT holder_id, s, e,
-           k0 - CASE WHEN s + make_interval(months => k0) > e THEN 1 ELSE 0 END AS months,
-           CASE WHEN LEAD(s) OVER (PARTITION BY holder_id ORDER BY s) - e > :max_gap_days
-                THEN 1 ELSE 0 END AS breaks
-    FROM (
-        SELECT holder_id, s, e, {_MONTH_INDEX.format("e")} - {_MONTH_INDEX.format("s")} AS k0
-        FROM residence_merged
-    ) spans
-),
--- Continuous counting: the run is the islands after the last gap longer than allowed, and
--- it must end within the allowed gap of D.
-residence_months AS (
-    SELECT holder_id,
-           CASE WHEN NOT :residence_continuous THEN SUM(months)
-                WHEN :as_of - MAX(e) > :max_gap_days THEN 0
-                ELSE SUM(months) FILTER (WHERE breaks_after = 0) END AS months
-    FROM (
-        SELECT holder_id, e, months,
-               SUM(breaks) OVER (PARTITION BY holder_id ORDER BY s DESC ROWS UNBOUNDED PRECEDING)
-                   AS breaks_after
-        FROM residence_islands
-    ) runs
-    GROUP BY holder_id
-),
--- Insurance: month indexes of matching periods of the counted types, up to the last month
--- ended before D.
+),{
+    _latest_run_months(
+        "residence",
+        _WHOLE_MONTHS,
+        continuous=":residence_continuous",
+        gap=":max_gap_days",
+        d=":as_of",
+    )
+}
+-- Insurance: month indexes of matching periods of the counted types, as half-open ranges
+-- [first, last + 1) clipped at D's month (only months ended before D count). Months.
 insurance AS (
-    SELECT i.holder_id, {_MONTH_INDEX.format("i.start_month")} AS a,
-           LEAST(COALESCE({_MONTH_INDEX.format("i.end_month")}, :last_ended), :last_ended) AS b
+    SELECT i.holder_id, {_MONTH_INDEX.format("i.start_month")} AS s,
+           LEAST(COALESCE({_MONTH_INDEX.format("i.end_month")} + 1, :month_of_d_index),
+                 :month_of_d_index) AS e
     FROM insurance_periods i JOIN valid v ON v.id = i.holder_id
     WHERE i.district LIKE :prefix AND i.start_month < :month_of_d
       AND (cardinality(CAST(:types AS text[])) = 0 OR i.type = ANY(CAST(:types AS text[])))
-),
--- Distinct months: ranges that overlap or follow each other merge.
-insurance_marked AS (
-    SELECT holder_id, a, b, CASE WHEN a <= 1 + MAX(b) OVER (
-        PARTITION BY holder_id ORDER BY a, b ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-    ) THEN 0 ELSE 1 END AS opens
-    FROM insurance
-),
-insurance_islands AS (
-    SELECT holder_id, a, b, b - a + 1 AS months,
-           CASE WHEN LEAD(a) OVER (PARTITION BY holder_id ORDER BY a) - b - 1 > :max_gap_months
-                THEN 1 ELSE 0 END AS breaks
-    FROM (
-        SELECT holder_id, MIN(a) AS a, MAX(b) AS b
-        FROM (
-            SELECT holder_id, a, b,
-                   SUM(opens) OVER (PARTITION BY holder_id ORDER BY a, b ROWS UNBOUNDED PRECEDING)
-                       AS island
-            FROM insurance_marked
-        ) numbered
-        GROUP BY holder_id, island
-    ) merged
-),
-insurance_months AS (
-    SELECT holder_id,
-           CASE WHEN NOT :insurance_continuous THEN SUM(months)
-                WHEN :last_ended - MAX(b) > :max_gap_months THEN 0
-                ELSE SUM(months) FILTER (WHERE breaks_after = 0) END AS months
-    FROM (
-        SELECT holder_id, b, months,
-               SUM(breaks) OVER (PARTITION BY holder_id ORDER BY a DESC ROWS UNBOUNDED PRECEDING)
-                   AS breaks_after
-        FROM insurance_islands
-    ) runs
-    GROUP BY holder_id
-),
+),{
+    _latest_run_months(
+        "insurance",
+        "e - s",
+        continuous=":insurance_continuous",
+        gap=":max_gap_months",
+        d=":month_of_d_index",
+    )
+}
 -- Adjustments active at D, through the catalogue: a code counts once unless repeatable.
 catalogue AS (
     SELECT * FROM unnest(
@@ -186,7 +175,7 @@ def rank_into_snapshot(
         "residence_cap": residence.cap,
         "residence_per_year": residence.points_per_year,
         "month_of_d": month_of_d.first_day,
-        "last_ended": month_of_d.index - 1,
+        "month_of_d_index": month_of_d.index,
         "types": list(insurance.types),
         "insurance_continuous": insurance.counting == "continuous",
         "max_gap_months": insurance.max_gap_months or 0,
