@@ -44,12 +44,8 @@ REGISTERED = tr(
 HolderKey = tuple[str, str]  # (jurisdiction, ID number)
 
 
-@dataclass
-class Chunk:
-    """A chunk's lines once checked: the rows to store, table by table."""
-
-    rows: dict[Any, list[dict[str, Any]]]
-    accepted: list[tuple[int, Any, dict[str, Any]]]
+# A chunk's lines once checked: (line number, table, row values) each, in line order.
+Chunk = list[tuple[int, Any, dict[str, Any]]]
 
 
 @dataclass
@@ -94,32 +90,29 @@ class ImportRun:
             self.jurisdictions.add(parsed.holder.jurisdiction)
             parsed_lines.append((number, parsed))
         self._resolve(session, parsed_lines)
-        # Holders first: a record line may name a holder stored earlier in the chunk.
-        models = (Holder, ResidencePeriod, InsurancePeriod, Adjustment)
-        chunk = Chunk(rows={model: [] for model in models}, accepted=[])
-        for number, parsed in parsed_lines:
-            if (row := self._checked(number, parsed)) is not None:
-                model, values = row
-                chunk.rows[model].append(values)
-                chunk.accepted.append((number, model, values))
-        return chunk
+        return [
+            (number, *row)
+            for number, parsed in parsed_lines
+            if (row := self._checked(number, parsed)) is not None
+        ]
 
     def store(self, session: Session, chunk: Chunk) -> None:
         """Store a prepared chunk in one transaction, or line by line if that fails."""
         try:
             connection = session.connection()
-            for model, values in chunk.rows.items():
-                if values:
+            # Holders first: a record line may name a holder stored earlier in the chunk.
+            for model in (Holder, ResidencePeriod, InsurancePeriod, Adjustment):
+                if values := [row for _, table, row in chunk if table is model]:
                     columns = list(values[0])
                     data = ([row[c] for c in columns] for row in values)
                     insert_rows(connection, model.__table__, columns, data)
             session.commit()
-            self.stored += len(chunk.accepted)
+            self.stored += len(chunk)
         except IntegrityError:
             # Another request stored a conflicting holder meanwhile, or an earlier chunk's
             # holder could not be stored: line by line, to keep every line that still can be.
             session.rollback()
-            self._store_one_by_one(session, chunk.accepted)
+            self._store_one_by_one(session, chunk)
 
     def _holds(self, jurisdiction: str) -> bool:
         if jurisdiction not in self.held:
