@@ -118,17 +118,16 @@ def used_dates(database_url: str) -> set[date]:
 
 
 def valid_holders(database_url: str, as_of: date) -> int:
-    """Holders of the jurisdiction with a valid permit at `as_of`: the length of a walk."""
-    query = (
-        f"SELECT count(*) FROM holders WHERE jurisdiction = '{common.JURISDICTION}' "
-        f"AND permit_status = 'active' AND permit_issued_on <= '{as_of}' "
-        f"AND permit_valid_until >= '{as_of}'"
-    )
-    if database_url.startswith("sqlite"):
+    """Holders of the jurisdiction with a valid permit at `as_of` (the first of the ranking's
+    reads, counted): the length of a walk."""
+    sqlite = database_url.startswith("sqlite")
+    query, params = ranking_reads(common.JURISDICTION, as_of, "?" if sqlite else "%s")[0]
+    count = f"SELECT count(*) FROM ({query}) valid"
+    if sqlite:
         with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
-            return int(connection.execute(query).fetchone()[0])
+            return int(connection.execute(count, params).fetchone()[0])
     with psycopg.connect(common.libpq_url(database_url)) as connection:
-        return int(connection.execute(query).fetchone()[0])  # type: ignore[index]
+        return int(connection.execute(count, params).fetchone()[0])  # type: ignore[index]
 
 
 def first_page(server: common.Server, key: str, as_of: date) -> tuple[float, dict[str, Any]]:
