@@ -99,6 +99,23 @@ def _clients_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _holders_check_ids(settings: Settings, args: argparse.Namespace) -> int:
+    """List the holders whose stored ID number fails the GB 11643 check, by id only."""
+    from sqlmodel import Session
+
+    from app.db.session import make_engine
+    from app.register.service import holders_with_invalid_id_numbers
+
+    engine = make_engine(settings)
+    with Session(engine) as session:
+        invalid = holders_with_invalid_id_numbers(session, settings.today())
+    engine.dispose()
+    for jurisdiction, holder_id in invalid:
+        print(f"{jurisdiction} {holder_id}")
+    print(f"{len(invalid)} holder(s) with an ID number that fails the check")
+    return 1 if invalid else 0
+
+
 def _policies_check(settings: Settings, args: argparse.Namespace) -> int:
     """Run each file's own test cases; print pass/fail per case."""
     from app.policies.schema import PolicyError, load_policy_yaml
@@ -171,6 +188,16 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--scope", nargs="+", required=True)
     create.add_argument("--jurisdiction", nargs="+", help="6-digit codes, or 'all'")
     create.set_defaults(run=_clients_create)
+
+    holders = commands.add_parser("holders", help="the register").add_subparsers(
+        dest="holders_command", required=True
+    )
+    check_ids = holders.add_parser(
+        "check-ids",
+        help="list holders whose stored ID number fails the GB 11643 check (ids, never numbers);"
+        " exit status 1 when there are any",
+    )
+    check_ids.set_defaults(run=_holders_check_ids)
 
     policies = commands.add_parser("policies", help="policy documents").add_subparsers(
         dest="policies_command", required=True

@@ -25,7 +25,7 @@ from math import gcd
 from typing import Any
 
 import sqlalchemy as sa
-from stdnum.cn import ric
+from stdnum.iso7064 import mod_11_2
 
 from app.register.codes import jurisdiction_prefix
 from app.register.models import Adjustment, Holder, InsurancePeriod, ResidencePeriod
@@ -166,7 +166,7 @@ class PopulationGenerator:
         district, day = divmod(slot, self.birth_days)
         born = BIRTH_FIRST.toordinal() + day
         body = f"{self.districts[district]}{date.fromordinal(born):%Y%m%d}{serial:03d}"
-        return body + ric.calc_check_digit(body), born
+        return body + mod_11_2.calc_check_digit(body), born
 
     def holder(self, index: int, chunk: Chunk) -> None:
         """Append holder `index` and its records to `chunk`."""

@@ -33,5 +33,5 @@ def digests_match(a: str, b: str) -> bool:
 
 
 def mask_id_number(id_number: str) -> str:
-    """`441702199001011234` -> `441702********1234` (SPEC §7)."""
+    """`441702199001011233` -> `441702********1233` (SPEC §7)."""
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]

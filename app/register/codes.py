@@ -4,6 +4,7 @@ from datetime import date
 
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.iso7064 import mod_11_2
 
 from app.core.i18n import tr
 
@@ -12,6 +13,11 @@ PROVINCE_CODES = frozenset(
     [*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47), *range(50, 55),
      *range(61, 66), 71, 81, 82]
 )  # fmt: skip
+
+
+# SPEC §4 writes 1900-01-01 as the earliest birth date but also names GB 11643's own example
+# 440524188001010014 (born 1880) as valid. The standard's example wins: births from 1800 on.
+EARLIEST_BIRTH_DATE = date(1800, 1, 1)
 
 
 def is_division_code(code: str) -> bool:
@@ -29,7 +35,8 @@ def id_number_problem(id_number: str, today: date) -> str | None:
 
     Only the province of the region code is checked: numbers keep the codes of divisions that
     have since been abolished, so python-stdnum's full `validate` (which looks the region up)
-    would refuse real people. Its check-character and birth-date parts are used.
+    would refuse real people. The check character is ISO 7064 MOD 11-2 over the first 17
+    digits; the birth date is read with python-stdnum.
     """
     if len(id_number) != 18 or not id_number.isascii():
         return tr("An ID number has 18 characters.", "身份证号码为 18 位。")
@@ -50,12 +57,14 @@ def id_number_problem(id_number: str, today: date) -> str | None:
             "The birth date in the ID number is not a real date.",
             "身份证号码中的出生日期不是真实日期。",
         )
-    if not date(1900, 1, 1) <= born <= today:
+    if not EARLIEST_BIRTH_DATE <= born <= today:
         return tr(
-            "The birth date in the ID number is outside 1900-01-01..today.",
-            "身份证号码中的出生日期不在 1900-01-01 至今天之间。",
+            "The birth date in the ID number is outside 1800-01-01..today.",
+            "身份证号码中的出生日期不在 1800-01-01 至今天之间。",
         )
-    if ric.calc_check_digit(id_number[:17]) != id_number[17]:
+    # `mod_11_2.calc_check_digit` takes the digits without the check character (unlike
+    # `ric.calc_check_digit`, which drops the last character of what it is given).
+    if mod_11_2.calc_check_digit(id_number[:17]) != id_number[17]:
         return tr("The check character of the ID number is wrong.", "身份证号码校验码错误。")
     return None
 

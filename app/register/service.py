@@ -600,3 +600,19 @@ def endorse(
     session.flush()
     _bump(session, holder, {"permit_valid_until": endorsement.valid_until})
     return endorsement
+
+
+def holders_with_invalid_id_numbers(session: Session, today: date) -> list[tuple[str, uuid.UUID]]:
+    """(jurisdiction, holder id) of every stored holder whose ID number fails SPEC §4's check,
+    in insertion order: a database written by an earlier build may hold them. Never the numbers.
+    """
+    rows = session.execute(
+        sa.select(Holder.jurisdiction, Holder.id, Holder.id_number)
+        .order_by(Holder.seq)
+        .execution_options(yield_per=10_000)
+    )
+    return [
+        (jurisdiction, holder_id)
+        for jurisdiction, holder_id, id_number in rows
+        if id_number_problem(id_number, today) is not None
+    ]

@@ -111,7 +111,7 @@ def test_internal_error_reveals_nothing(database_url: str) -> None:
 
     @app.get("/boom")
     def boom() -> None:
-        raise RuntimeError("secret 441702199001011234 in SELECT * FROM holders")
+        raise RuntimeError("secret 441702199001011233 in SELECT * FROM holders")
 
     with TestClient(app, raise_server_exceptions=False) as http:
         chinese = http.get("/boom")

@@ -105,7 +105,7 @@ def _request(
         )
     bodies = {
         "/v1/holders": holder_body(),
-        "/v1/holders/lookup": {"jurisdiction": "441700", "id_number": "441702199001010012"},
+        "/v1/holders/lookup": {"jurisdiction": "441700", "id_number": "441702199001010011"},
         "/v1/simulations": {"jurisdiction": "441700", "permit": WORKED_PERMIT},
         "/v1/policies": NEW_VERSION,
     }  # fmt: skip

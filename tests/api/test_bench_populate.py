@@ -18,6 +18,7 @@ from app.register.codes import id_number_problem, jurisdiction_prefix
 from app.register.schemas import AdjustmentCreate, InsurancePeriodCreate, ResidencePeriodCreate
 from app.register.service import record_errors
 from tests.conftest import today
+from tests.ids import check_character
 
 HOLDERS = 200
 SEED = 20260101
@@ -93,6 +94,8 @@ def test_every_record_passes_the_entry_checks(
     districts = catalogue.districts[JURISDICTION]
     for holder in holders:
         assert id_number_problem(holder["id_number"], on) is None, holder["id_number"]
+        # ...and by the standard's weights, not only by the code under test.
+        assert holder["id_number"][17] == check_character(holder["id_number"][:17])
         assert holder["id_number"][:6] in districts
         assert holder["permit_issued_on"] <= holder["permit_valid_until"]
         assert holder["permit_issued_on"] <= on

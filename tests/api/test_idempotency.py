@@ -119,7 +119,7 @@ def test_simulations_and_lookups_ignore_the_key(
 ) -> None:
     headers = {**auth, "Idempotency-Key": "ignored"}
     holder = new_holder()
-    for number in ("441702199001010012", "441702199001010022"):
+    for number in ("441702199001010011", "44170219900101002X"):
         response = http.post(
             "/v1/holders/lookup",
             json={"jurisdiction": "441700", "id_number": number},

@@ -28,8 +28,8 @@ HOLDER_CASES = [
     ({"id_number": _with_checksum_broken(make_id_number())}, "id_number"),
     ({"id_number": make_id_number()[:17]}, "id_number"),
     ({"id_number": "99" + make_id_number()[2:]}, "id_number"),  # no such province
-    ({"id_number": "441702199002300012"}, "id_number"),  # 1990-02-30
-    ({"id_number": "44170218991231001X"}, "id_number"),  # born before 1900
+    ({"id_number": "441702199002300010"}, "id_number"),  # 1990-02-30, check character right
+    ({"id_number": "441702179912310017"}, "id_number"),  # born before 1800, check character right
     ({"jurisdiction": "44170"}, "jurisdiction"),
     ({"jurisdiction": "999999"}, "jurisdiction"),  # unknown
     ({"jurisdiction": 441700}, "jurisdiction"),  # a number, not text
