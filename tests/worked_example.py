@@ -15,7 +15,7 @@ SPEC_SCORE_JSON: dict[str, Any] = {
         {"indicator": "insurance", "months": 46, "full_years": 3, "points": 9, "cap": 45},
         {"indicator": "adjustments", "points": 10, "items": [
             {"code": "college_degree", "points": 10,
-             "reference": {"document": "阳江市进一步推进户籍制度改革工作方案", "clause": "三(三)9"}}]},
+             "reference": {"document": "阳江市进一步推进户籍制度改革工作方案", "clause": "三(三)9", "basis": "chosen"}}]},
     ],
     "entitlements": [
         {"domain": "education", "level": 2,

@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from app.register.codes import is_division_code, jurisdiction_prefix
+from app.register.codes import is_division_code, jurisdiction_prefix, township_problem
 from app.scoring.calendar import Month
 
 # SPEC §5: every policy has these four domains, served first and in this order.
@@ -36,6 +36,10 @@ InsuranceType = Literal["pension", "medical", "unemployment", "work_injury", "ma
 Housing = Literal["owned", "rented", "employer", "collective", "other"]
 PermitStatus = Literal["active", "suspended", "revoked"]
 Counting = Literal["cumulative", "continuous"]
+AreaKind = Literal["subdistrict", "town", "township", "other"]  # SPEC §4, from a township code
+# SPEC §5: `stated` when the clause itself states this rule with this number or condition;
+# `chosen` when the clause states the rule in general and the number is the city's choice.
+Basis = Literal["stated", "chosen"]
 
 
 class PolicyError(Exception):
@@ -143,6 +147,7 @@ class Reference(_Model):
 
     document: Text
     clause: Text
+    basis: Basis
 
 
 class Source(_Model):
@@ -228,6 +233,7 @@ class Alternative(_Model):
     current_district_in: Annotated[list[DivisionCode] | None, Present] = None
     current_district_not_in: Annotated[list[DivisionCode] | None, Present] = None
     current_housing_in: Annotated[list[Housing] | None, Present] = None
+    current_area_kind_in: Annotated[list[AreaKind] | None, Present] = None
     adjustments_any: Annotated[list[Code] | None, Present] = None
 
     @property
@@ -280,6 +286,7 @@ class CaseResidencePeriod(_Model):
     start_date: IsoDate
     end_date: IsoDate | None = None
     housing: Housing = "other"
+    township: StrictStr | None = None  # 9 digits beginning with `district` (SPEC §4)
     source: Annotated[StrictStr, Field(max_length=64)] | None = None
 
 
@@ -551,6 +558,8 @@ def _case_problems(policy: Policy, path: str, case: PolicyCase) -> Problems:
         yield from district_problems(where, r.district)
         if r.end_date is not None and r.end_date <= r.start_date:
             yield f"{where}.end_date", "end_date must be after start_date"
+        if r.township is not None and (problem := township_problem(r.township, r.district)):
+            yield f"{where}.township", problem
     for i, p in enumerate(case.input.insurance_periods):
         where = f"{path}.input.insurance_periods[{i}]"
         yield from district_problems(where, p.district)

@@ -86,6 +86,10 @@ class ResidencePeriod(SQLModel, table=True):
     __table_args__ = (
         sa.CheckConstraint("end_date IS NULL OR end_date > start_date", name="date_order"),
         sa.CheckConstraint(one_of("housing", _values(Housing)), name="housing"),
+        sa.CheckConstraint(
+            "township IS NULL OR (length(township) = 9 AND substr(township, 1, 6) = district)",
+            name="township_in_district",
+        ),
     )
 
     seq: int | None = Field(default=None, sa_column=_seq())
@@ -97,6 +101,8 @@ class ResidencePeriod(SQLModel, table=True):
     start_date: date
     end_date: date | None = None
     housing: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    # GB/T 10114 township code; null when the system that wrote the period did not record it.
+    township: str | None = Field(default=None, sa_column=sa.Column(sa.String(9), nullable=True))
     source: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
 
 

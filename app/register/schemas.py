@@ -18,6 +18,15 @@ from pydantic import (
 from app.register.models import Housing, InsuranceType, PermitStatus
 
 DivisionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$"), Field(examples=["441702"])]
+TownshipCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9]{9}$"),
+    Field(
+        description="Township-level code (GB/T 10114): the district's 6 digits and 3 more; "
+        "001-099 a subdistrict, 100-199 a town, 200-399 a township, 400-999 another unit",
+        examples=["441702100"],
+    ),
+]
 MonthText = Annotated[
     str,
     # Years 0001 to 9999, as dates have them: "0000-01" is no month.
@@ -125,15 +134,19 @@ class ResidencePeriodCreate(Input):
     start_date: date
     end_date: date | None = None
     housing: Housing = Housing.other
+    township: TownshipCode | None = None
     source: Source | None = None  # type: ignore[valid-type]
 
 
 class ResidencePeriodPublic(Output):
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"source", "township"})
+
     id: uuid.UUID
     district: str
     start_date: date
     end_date: date | None
     housing: Housing
+    township: str | None = None
     source: str | None = None
 
 

@@ -34,6 +34,7 @@ from app.register.codes import (
     is_division_code,
     jurisdiction_prefix,
     normalize_id_number,
+    township_problem,
 )
 from app.register.models import (
     Adjustment,
@@ -403,6 +404,10 @@ def record_errors(
     if isinstance(record, ResidencePeriodCreate | InsurancePeriodCreate):
         errors += _district_errors(catalogue, jurisdiction, record.district, prefix + "district")
     if isinstance(record, ResidencePeriodCreate):
+        if record.township is not None and (
+            problem := township_problem(record.township, record.district)
+        ):
+            errors.append(FieldError(field=prefix + "township", message=problem))
         if record.end_date is not None and record.end_date <= record.start_date:
             errors.append(
                 FieldError(
@@ -482,6 +487,7 @@ def record_row(holder_id: uuid.UUID, body: NewRecord) -> tuple[type[SQLModel], d
             "start_date": body.start_date,
             "end_date": body.end_date,
             "housing": body.housing.value,
+            "township": body.township,
             "source": body.source,
         }
     if isinstance(body, InsurancePeriodCreate):

@@ -26,6 +26,7 @@ from app.policies.schema import (
     Tier,
     jurisdiction_prefix,
 )
+from app.register.codes import area_kind
 from app.scoring.calendar import Month, add_years, whole_months
 
 __all__ = [
@@ -76,6 +77,7 @@ class ResidencePeriod:
     start_date: date  # inclusive
     end_date: date | None  # exclusive; None while ongoing
     housing: str = "other"
+    township: str | None = None  # 9 digits (SPEC §4); None: not recorded
 
 
 @dataclass(frozen=True)
@@ -313,6 +315,7 @@ class Facts:
     permit_valid: bool
     current_district: str | None
     current_housing: str | None
+    current_area_kind: str | None  # the kind of the current period's township (SPEC §6.3)
     active_codes: frozenset[str]
 
 
@@ -343,6 +346,10 @@ def _keys_met(requires: Alternative, facts: Facts, permit_required: bool) -> boo
         and (
             requires.current_housing_in is None
             or facts.current_housing in requires.current_housing_in
+        )
+        and (
+            requires.current_area_kind_in is None
+            or facts.current_area_kind in requires.current_area_kind_in
         )
         and (
             requires.adjustments_any is None
@@ -403,6 +410,9 @@ def _shortfalls(requires: Alternative, facts: Facts, permit_required: bool) -> d
     housing = requires.current_housing_in
     if housing is not None and facts.current_housing not in housing:
         short["housing"] = list(housing)
+    kinds = requires.current_area_kind_in
+    if kinds is not None and facts.current_area_kind not in kinds:
+        short["area_kinds"] = list(kinds)
     codes = requires.adjustments_any
     if codes is not None and facts.active_codes.isdisjoint(codes):
         short["adjustments"] = list(codes)
@@ -454,8 +464,14 @@ def facts_at(records: Records, policy: Policy, d: date) -> Facts:
         permit_valid=permit_valid(records.permit, d),
         current_district=current.district if current else None,
         current_housing=current.housing if current else None,
+        current_area_kind=_area_kind(current),
         active_codes=frozenset(a.entry.code for a in active),
     )
+
+
+def _area_kind(period: ResidencePeriod | None) -> str | None:
+    """SPEC §6.3: the kind of the current period's township; none without one."""
+    return area_kind(period.township) if period and period.township else None
 
 
 # --- projection (SPEC §6.4) --------------------------------------------------------------------
@@ -513,7 +529,7 @@ class _Timeline:
         self.adjustment_dates = sorted(
             {d for a in records.adjustments for d in (a.effective_from, a.effective_to) if d}
         )
-        self._current: dict[int, tuple[str | None, str | None]] = {}
+        self._current: dict[int, tuple[str | None, str | None, str | None]] = {}
         self._adjustments: dict[int, tuple[int, frozenset[str]]] = {}
 
     def breaks(self) -> set[date]:
@@ -535,11 +551,16 @@ class _Timeline:
                 found.add(month.first_day)
         return found
 
-    def _current_at(self, d: date) -> tuple[str | None, str | None]:
+    def _current_at(self, d: date) -> tuple[str | None, str | None, str | None]:
+        """District, housing and area kind of the current period at d."""
         stretch = bisect_right(self.residence_dates, d)
         if stretch not in self._current:
             period = current_residence(self.records.residence_periods, d, self.prefix)
-            self._current[stretch] = (period.district, period.housing) if period else (None, None)
+            self._current[stretch] = (
+                (period.district, period.housing, _area_kind(period))
+                if period
+                else (None, None, None)
+            )
         return self._current[stretch]
 
     def _adjustments_at(self, d: date) -> tuple[int, frozenset[str]]:
@@ -557,7 +578,7 @@ class _Timeline:
         residence = self.residence.months(d)
         insurance = self.insurance.months(d)
         adjustment_points, codes = self._adjustments_at(d)
-        district, housing = self._current_at(d)
+        district, housing, area = self._current_at(d)
         return Facts(
             total_points=max(
                 0,
@@ -570,6 +591,7 @@ class _Timeline:
             permit_valid=permit_valid(self.records.permit, d),
             current_district=district,
             current_housing=housing,
+            current_area_kind=area,
             active_codes=codes,
         )
 
@@ -858,6 +880,7 @@ def records_from_dicts(
                 start_date=_as_date(r["start_date"]),
                 end_date=_as_date(r["end_date"]) if r.get("end_date") is not None else None,
                 housing=r.get("housing") or "other",
+                township=r.get("township"),
             )
             for r in residence
         ),

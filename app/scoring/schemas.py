@@ -56,7 +56,7 @@ class NextTierAnswer(BaseModel):
     name: Name
     missing: dict[str, Any] = Field(
         description="What is short today (SPEC §6.4): points, residence_months, "
-        "insurance_months, valid_permit, district, housing, adjustments, any_of"
+        "insurance_months, valid_permit, district, housing, area_kinds, adjustments, any_of"
     )
     projected_on: date | None
 

@@ -59,11 +59,11 @@ def holder_records(session: Session, holder: db.Holder) -> engine.Records:
     residence, insurance, adjustments = db.ResidencePeriod, db.InsurancePeriod, db.Adjustment
     query = sa.union_all(
         kind(0, residence, residence.district, residence.start_date, residence.end_date,
-             residence.housing),
+             residence.housing, residence.township),
         kind(1, insurance, insurance.district, insurance.start_month, insurance.end_month,
-             insurance.type),
+             insurance.type, sa.null()),
         kind(2, adjustments, adjustments.code, adjustments.effective_from,
-             adjustments.effective_to, sa.null()),
+             adjustments.effective_to, sa.null(), sa.null()),
     ).order_by("kind", "seq")  # fmt: skip
     rows: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
     for row in session.connection().execute(query):
@@ -75,17 +75,17 @@ def holder_records(session: Session, holder: db.Holder) -> engine.Records:
             status=holder.permit_status,
         ),
         residence_periods=tuple(
-            engine.ResidencePeriod(district, start, end, housing)
-            for district, start, end, housing in rows[0]
+            engine.ResidencePeriod(district, start, end, housing, township)
+            for district, start, end, housing, township in rows[0]
         ),
         insurance_periods=tuple(
             engine.InsurancePeriod(
                 district, insurance_type, Month.of(start), Month.of(end) if end else None
             )
-            for district, start, end, insurance_type in rows[1]
+            for district, start, end, insurance_type, _ in rows[1]
         ),
         adjustments=tuple(
-            engine.AdjustmentRecord(code, start, end) for code, start, end, _ in rows[2]
+            engine.AdjustmentRecord(code, start, end) for code, start, end, _, _ in rows[2]
         ),
     )
 
@@ -163,6 +163,8 @@ def inputs_digest(policy_id: str, as_of: date, records: engine.Records) -> str:
                 "start_date": r.start_date.isoformat(),
                 "end_date": r.end_date.isoformat() if r.end_date else None,
                 "housing": r.housing,
+                # Only when recorded, so that digests made before townships still verify.
+                **({"township": r.township} if r.township is not None else {}),
             }
             for r in records.residence_periods
         ],

@@ -378,10 +378,12 @@ def test_negative_total_is_floored_at_zero() -> None:
 
 def test_reference_shown_where_the_policy_gives_one() -> None:
     policy = variant(
-        lambda d: d["indicators"]["residence"].update(reference={"document": "D", "clause": "1"})
+        lambda d: d["indicators"]["residence"].update(
+            reference={"document": "D", "clause": "1", "basis": "stated"}
+        )
     )
     components = score(WORKED_EXAMPLE, policy, date(2022, 3, 1)).to_json(None)["components"]
-    assert components[0]["reference"] == {"document": "D", "clause": "1"}
+    assert components[0]["reference"] == {"document": "D", "clause": "1", "basis": "stated"}
     assert "reference" not in components[1]
 
 
@@ -438,6 +440,7 @@ BASE_FACTS = Facts(
     permit_valid=True,
     current_district=JIANGCHENG,
     current_housing="rented",
+    current_area_kind="subdistrict",
     active_codes=frozenset({"college_degree"}),
 )
 
@@ -471,6 +474,13 @@ def facts(**changes: Any) -> Facts:
         ({"current_housing_in": ["rented", "owned"]}, {}, {}),
         ({"current_housing_in": ["owned"]}, {}, {"housing": ["owned"]}),
         ({"current_housing_in": ["owned"]}, {"current_housing": None}, {"housing": ["owned"]}),
+        ({"current_area_kind_in": ["subdistrict"]}, {}, {}),
+        ({"current_area_kind_in": ["town", "township"]}, {}, {"area_kinds": ["town", "township"]}),
+        ({"current_area_kind_in": ["town"]}, {"current_area_kind": "town"}, {}),
+        # not met when the current period records no township, or there is none
+        ({"current_area_kind_in": ["town"]}, {"current_area_kind": None}, {"area_kinds": ["town"]}),
+        ({"current_area_kind_in": ["town"]}, {"current_district": None, "current_area_kind": None},
+         {"area_kinds": ["town"]}),
         ({"adjustments_any": ["college_degree"]}, {}, {}),
         ({"adjustments_any": ["college_degree"]}, {"active_codes": frozenset()},
          {"adjustments": ["college_degree"]}),

@@ -41,6 +41,9 @@ from app.scoring.engine import (
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "example_policy.yaml"
 EXAMPLE = load_policy_yaml(FIXTURE.read_text(encoding="utf-8"), FIXTURE.name)
 JIANGCHENG, YANGDONG, YANGXI, GUANGZHOU = "441702", "441704", "441721", "440100"
+# SPEC §4 kinds by the hundreds of a township code's last 3 digits: 0 subdistrict, 1 town,
+# 2-3 township, 4-9 other; written out here rather than taken from the code under test.
+KINDS = ["subdistrict", "town", "township", "township"] + ["other"] * 6
 ACTIVE_PERMIT = Permit(date(2019, 3, 1), date(2027, 2, 28), "active")
 
 
@@ -139,6 +142,9 @@ def naive_facts(records: Records, policy: Policy, d: date) -> Facts:
         permit_valid=permit_valid(records.permit, d),
         current_district=current.district if current else None,
         current_housing=current.housing if current else None,
+        current_area_kind=KINDS[int(current.township[6:]) // 100]
+        if current and current.township
+        else None,
         active_codes=frozenset(a.entry.code for a in active),
     )
 
@@ -423,11 +429,14 @@ months = st.builds(Month.of, days)
 def residence_periods(draw: st.DrawFn) -> ResidencePeriod:
     start = draw(days)
     length = draw(st.none() | st.integers(min_value=1, max_value=1500))
+    district = draw(st.sampled_from(DISTRICTS))
+    township = draw(st.sampled_from([None, "001", "101", "201", "401"]))
     return ResidencePeriod(
-        draw(st.sampled_from(DISTRICTS)),
+        district,
         start,
         start + timedelta(days=length) if length else None,
         draw(st.sampled_from(["owned", "rented", "other"])),
+        district + township if township else None,
     )
 
 
@@ -501,6 +510,8 @@ def rich_policy(residence: dict[str, Any], insurance: dict[str, Any]) -> Policy:
                 {"valid_permit": True, "min_insurance_months": 7},
                 {"current_district_in": [YANGXI], "min_residence_months": 3}]}),
             tier(2, {"min_points": 5, "current_district_in": [JIANGCHENG, YANGDONG]}),
+            tier(3, {"any_of": [{"current_area_kind_in": ["town", "township"]},
+                                {"current_area_kind_in": ["subdistrict"], "min_insurance_months": 9}]}),
         ]  # fmt: skip
 
     return variant(change)
