@@ -19,7 +19,7 @@ router = APIRouter(tags=["operations"])
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
 )
 def read_metrics() -> Response:
-    """Prometheus metrics of every worker process (SPEC §8)."""
+    """Prometheus metrics of every worker process."""
     body, content_type = exposition()
     return Response(body, media_type=content_type)
 

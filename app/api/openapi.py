@@ -33,7 +33,12 @@ def build_openapi(app: FastAPI, version: str) -> dict[str, Any]:
         title="jifen",
         version=version,
         summary="Residence-permit points and entitlements of Chinese cities",
-        description="See SPEC §7. Errors are RFC 9457 problem+json.",
+        description=(
+            "The register of residence-permit holders, their points and the public services"
+            " they reach under each city's dated policy. How scores are computed:"
+            " docs/rules.md; the policy document: docs/policy-format.md (both in the"
+            " repository). Errors are RFC 9457 problem+json."
+        ),
         routes=app.routes,
     )
     schemas = document.setdefault("components", {}).setdefault("schemas", {})

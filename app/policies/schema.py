@@ -143,7 +143,8 @@ class Name(_Model):
 
 
 class Reference(_Model):
-    """SPEC §5: the legal basis of a number, echoed in score answers (§7)."""
+    """The legal basis of a number, echoed in score answers: the document, the clause, and
+    whether the clause states the number (`stated`) or the city chose it (`chosen`)."""
 
     document: Text
     clause: Text

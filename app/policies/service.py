@@ -183,6 +183,24 @@ def read_policy_files(paths: list[Path]) -> list[Policy]:
     return sorted(policies, key=lambda p: (p.jurisdiction.code, p.effective_from))
 
 
+def edited_file_advice(policy: Policy, stored: dict[str, Any], directory: Path) -> str:
+    """What an operator reads when a policy file differs from the version the database
+    published under its id: where they differ, and the two ways out."""
+    served = policy.served()
+    differ = [key for key in served if served.get(key) != stored.get(key)]
+    return (
+        f"{policy.id}: a file in {directory} differs from the version this database published"
+        f" under that id (in: {', '.join(differ)}). A published policy never changes, so"
+        " start-up stops. Either (1) the file was edited by hand: restore it as published"
+        f" (GET /v1/policies/{policy.id} serves it) and put the change in a new file with a"
+        " later effective_from and version; or (2) this release of jifen corrected the shipped"
+        " file (CHANGELOG.md lists such corrections): on a database that serves no city yet,"
+        " start from an empty database (a new JIFEN_DATABASE_URL, or remove the SQLite file),"
+        " and on one that does, keep JIFEN_POLICY_DIR pointing at the files it published and"
+        " publish the correction as a new version."
+    )
+
+
 def load_policy_files(session: Session, directory: Path) -> list[str]:
     """Publish every file of `directory`; the ids newly published. A changed file under a
     published id, or one that cannot be published, stops start-up with the file named."""
@@ -193,8 +211,7 @@ def load_policy_files(session: Session, directory: Path) -> list[str]:
                 published.append(policy.id)
         except Conflict:
             raise PolicyLoadError(
-                f"{policy.id}: the file differs from the published version; a published "
-                "policy never changes: publish a new version instead."
+                edited_file_advice(policy, stored_document(session, policy.id) or {}, directory)
             ) from None
         except InvalidInput as exc:
             reasons = "; ".join(f"{e.field}: {e.message}" for e in exc.errors or [])

@@ -55,7 +55,7 @@ class NextTierAnswer(BaseModel):
     code: str
     name: Name
     missing: dict[str, Any] = Field(
-        description="What is short today (SPEC §6.4): points, residence_months, "
+        description="What is short today for this tier (docs/rules.md): points, residence_months, "
         "insurance_months, valid_permit, district, housing, area_kinds, adjustments, any_of"
     )
     projected_on: date | None
@@ -70,7 +70,7 @@ class EntitlementAnswer(BaseModel):
 
 
 class ScoreAnswer(BaseModel):
-    """SPEC §7: points, components and entitlements of a holder at `as_of`."""
+    """Points, components and entitlements of a holder at `as_of` (docs/rules.md)."""
 
     holder_id: uuid.UUID | None = Field(description="null in a simulation")
     jurisdiction: str

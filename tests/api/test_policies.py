@@ -269,6 +269,11 @@ def test_startup_refuses_a_changed_published_file(
     refused = _load(database_url, tmp_path)
     assert refused.returncode == 1
     assert "441700@example" in refused.stderr and "never changes" in refused.stderr
+    # It says where the file differs and what to do: restore it or publish a new version, or
+    # start from an empty database when a release corrected a shipped file.
+    assert "(in: adjustments)" in refused.stderr
+    assert "GET /v1/policies/441700@example" in refused.stderr
+    assert "new version" in refused.stderr and "CHANGELOG.md" in refused.stderr
 
 
 def test_startup_names_the_file_field_and_reason_of_an_invalid_file(

@@ -114,7 +114,7 @@ def list_policies(
     "/policies/{policy_id}",
     operation_id="readPolicy",
     responses={
-        200: {"description": "The policy document (SPEC §5) as JSON"},
+        200: {"description": "The policy document (docs/policy-format.md) as JSON"},
         **problem_responses(401, 403, 404),
     },
 )
@@ -169,7 +169,12 @@ def _stated_id(document: Any) -> str | None:
         "requestBody": {
             "required": True,
             "content": {
-                t: {"schema": {"type": "object", "description": "A policy document (SPEC §5)"}}
+                t: {
+                    "schema": {
+                        "type": "object",
+                        "description": "A policy document (docs/policy-format.md)",
+                    }
+                }
                 for t in ("application/json", *YAML_TYPES)
             },
         }
@@ -182,9 +187,9 @@ def publish_policy(
     body: Annotated[bytes, Depends(raw_body)],
     request: Request,
 ) -> Any:
-    """SPEC §7: a stored id is compared right after the body parses (200 same, 409 other,
-    valid or not); only a new id goes on to validation (422), the jurisdiction (403) and
-    publication (422 when back-dated or a case fails)."""
+    """Publish a new policy version. A stored id is compared right after the body parses (200
+    the same document, 409 other content, valid or not); only a new id goes on to validation
+    (422), the jurisdiction (403) and publication (422 when back-dated or a case fails)."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     document = _parse_document(body, media_type)
     stated = _stated_id(document)
