@@ -19,7 +19,13 @@ from app.core.errors import Conflict, FieldError, InvalidInput
 from app.core.i18n import tr
 from app.policies.catalogue import Catalogue, Jurisdiction
 from app.policies.models import PolicyVersion
-from app.policies.schema import Policy, PolicyError, load_policy_yaml, parse_policy
+from app.policies.schema import (
+    Policy,
+    PolicyError,
+    load_policy_yaml,
+    ordered_domains,
+    parse_policy,
+)
 from app.scoring.engine import run_policy_case
 
 
@@ -97,8 +103,15 @@ def canonical(document: dict[str, Any]) -> str:
 
 
 def stored_document(session: Session, policy_id: str) -> dict[str, Any] | None:
+    """The published document as served. It is stored with sorted keys, so its domains are put
+    back in served order (education, healthcare, housing, settlement, then others by name)."""
     row = session.exec(select(PolicyVersion).where(PolicyVersion.id == policy_id)).first()
-    return json.loads(row.document) if row else None
+    if row is None:
+        return None
+    document: dict[str, Any] = json.loads(row.document)
+    domains = document["domains"]
+    document["domains"] = {name: domains[name] for name in ordered_domains(domains)}
+    return document
 
 
 def case_failures(policy: Policy) -> list[str]:

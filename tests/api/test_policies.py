@@ -101,6 +101,27 @@ def _next_version(path: Path, version: str, effective_from: str) -> dict[str, An
     return document
 
 
+def test_extra_domains_are_served_after_the_core_four_by_name(
+    http: TestClient, make_key: Any, example_policy: str
+) -> None:
+    # Stored documents have sorted keys: "elderly_care" sorts before "healthcare", and must not
+    # be served there.
+    key = make_key(["policies:write"])
+    document = _document(FIXTURES / "example_policy.yaml")
+    document.update(version="2031", effective_from="2031-01-01")
+    document["tests"] = [{"name": "a new holder", "as_of": "2031-01-01",
+                          "input": {"permit": {"issued_on": "2030-06-01", "valid_until": "2031-06-01",
+                                               "status": "active"}},
+                          "output": {"levels": {"elderly_care": 0, "assistance": 0}}}]  # fmt: skip
+    document["domains"]["elderly_care"] = []
+    document["domains"]["assistance"] = []
+    created = http.post("/v1/policies", json=document, headers=key)
+    assert created.status_code == 201, created.text
+    order = ["education", "healthcare", "housing", "settlement", "assistance", "elderly_care"]
+    assert list(created.json()["domains"]) == order
+    assert list(http.get(created.headers["location"], headers=key).json()["domains"]) == order
+
+
 def test_publish_a_new_version_as_yaml(
     http: TestClient, make_key: Any, example_policy: str
 ) -> None:
