@@ -127,7 +127,9 @@ def _policies_check(settings: Settings, args: argparse.Namespace) -> int:
         try:
             policy = load_policy_yaml(path.read_text(encoding="utf-8"), path.name)
         except PolicyError as exc:
-            print(f"INVALID {exc}")
+            print(f"INVALID {exc.source}: {len(exc.problems)} problem(s)")
+            for field, reason in exc.problems:
+                print(f"     {field}: {reason}" if field else f"     {reason}")
             failed += 1
             continue
         for case in policy.tests:
@@ -136,7 +138,7 @@ def _policies_check(settings: Settings, args: argparse.Namespace) -> int:
             for problem in problems:
                 print(f"     {problem}")
             failed += bool(problems)
-    print(f"{failed} failed" if failed else "all cases pass")
+    print(f"{failed} file(s) invalid or case(s) failed" if failed else "all cases pass")
     return 1 if failed else 0
 
 

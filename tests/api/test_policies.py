@@ -309,3 +309,17 @@ def test_startup_names_the_file_field_and_reason_of_an_invalid_file(
     assert refused.returncode == 1
     assert "broken.yaml" in refused.stderr
     assert "domains.education[1].requires.min_points" in refused.stderr
+
+
+def test_cli_check_lists_every_problem_of_an_invalid_file(tmp_path: Path) -> None:
+    # A new version whose cases are all still dated before it: each one is named.
+    document = _document(FIXTURES / "example_policy.yaml")
+    document.update(version="2040", effective_from="2040-01-01")
+    path = tmp_path / "441700@2040.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "app.cli", "policies", "check", str(path)],
+                         capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 1
+    named = [line.strip() for line in run.stdout.splitlines() if ".as_of:" in line]
+    assert len(named) == len(document["tests"]) == 4
+    assert named[0].startswith("tests[0].as_of:") and named[3].startswith("tests[3].as_of:")
