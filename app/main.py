@@ -25,7 +25,7 @@ from app.core.metrics import record_build_info
 from app.core.middleware import BodyLimit, RequestObserver
 from app.db.base import utcnow
 from app.db.session import make_engine
-from app.idempotency.recorder import IdempotencyRecorder
+from app.idempotency.recorder import OutcomeRecorder
 from app.idempotency.service import Replay
 from app.policies.service import PolicyCache
 
@@ -55,10 +55,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_exception_handler(Replay, replay_answer)  # type: ignore[arg-type]
     # Outermost last: the request log sees every answer, 413 comes before authentication,
-    # and the audit row is written before an audited answer leaves.
+    # and the audit row is written (a write's with what it stored) before an answer leaves.
     app.state.clock = utcnow  # tests move time forward here (key expiry, rate windows)
     app.add_middleware(AuditRecorder)
-    app.add_middleware(IdempotencyRecorder)
+    app.add_middleware(OutcomeRecorder)
     app.add_middleware(
         BodyLimit,
         limit=settings.max_body_bytes,

@@ -28,7 +28,14 @@ from app.core.errors import (
 )
 from app.core.i18n import tr
 from app.core.security import Scope
-from app.idempotency.service import Claim, claim, count_request, request_digest
+from app.db.unit import UnitOfWork
+from app.idempotency.service import (
+    Claim,
+    claim_in_unit,
+    count_request,
+    forget_expired,
+    request_digest,
+)
 from app.policies.catalogue import Catalogue, builtin_catalogue
 from app.policies.service import PolicyBook, PolicyCache
 from app.register.models import Holder
@@ -47,14 +54,28 @@ async def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+# Requests that may write hold a unit of work; an import commits chunk by chunk instead.
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+OWN_COMMITS = frozenset({"/v1/imports"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
+    """A read's session, or a write's: the latter's commits are savepoints of the request's
+    unit of work, which `OutcomeRecorder` commits with the audit row and the idempotency
+    answer before the answer leaves (one outcome, or none)."""
+    if request.method in WRITE_METHODS and request.url.path not in OWN_COMMITS:
+        unit = UnitOfWork.begin(request.app.state.engine)
+        request.scope.setdefault("state", {})["unit"] = unit
+        with unit.session() as session:
+            yield session
+        return
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         yield session
 
 
-# Closed when the route function returns, before the answer is sent: the connection is back in
-# the pool before the audit row is written (a second connection per request would starve the
-# pool under load).
+# Closed when the route function returns, before the answer is sent. A read's connection is
+# back in the pool before its audit row is written; a write's unit keeps its one connection
+# until the recorder commits (a second connection per request would starve the pool).
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
@@ -98,7 +119,12 @@ def _authenticated(request: Request, session: SessionDep) -> ApiClient:
     request.state.client_id = client.id
     settings: Settings = request.app.state.settings
     if settings.rate_limit_per_minute > 0:
-        count_request(session, client.id, settings.rate_limit_per_minute, request.app.state.clock())
+        # Its own short transaction: other workers must see the count now, not when this
+        # request's unit of work commits.
+        with Session(request.app.state.engine) as counting:
+            count_request(
+                counting, client.id, settings.rate_limit_per_minute, request.app.state.clock()
+            )
     return client
 
 
@@ -126,26 +152,21 @@ PolicyWriter = Annotated[ApiClient, Depends(require(Scope.policies_write))]
 AuditReader = Annotated[ApiClient, Depends(require(Scope.audit_read))]
 
 
-async def idempotent(request: Request) -> None:
-    """SPEC §7: take the request's Idempotency-Key right after authentication and scope; a
-    retry gets the first answer again (see `IdempotencyRecorder`)."""
+async def idempotent(request: Request, session: SessionDep) -> None:
+    """SPEC §7: take the request's Idempotency-Key right after authentication and scope, in
+    the request's unit of work; a retry gets the first answer again (see `OutcomeRecorder`)."""
     key = request.headers.get("idempotency-key")
     if key is None:
         return
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     digest = request_digest(await request.body(), media_type)
+    now = request.app.state.clock()
 
     def take() -> Claim:
-        with Session(request.app.state.engine) as session:
-            return claim(
-                session,
-                request.state.client_id,
-                key,
-                request.method,
-                request.url.path,
-                digest,
-                request.app.state.clock(),
-            )
+        forget_expired(session, now)
+        return claim_in_unit(
+            session, request.state.client_id, key, request.method, request.url.path, digest, now
+        )
 
     request.state.idempotency = await run_in_threadpool(take)
 

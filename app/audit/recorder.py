@@ -1,5 +1,6 @@
 """Writes the audit row of each audited request before its answer leaves: a read that cannot
-be accounted for is not answered (503 instead)."""
+be accounted for is not answered (503 instead). A write's row is handed to its unit of work,
+committed with what it stored (`app/idempotency/recorder.py`)."""
 
 from typing import Any
 
@@ -32,7 +33,9 @@ class AuditRecorder:
             nonlocal refused
             if message["type"] == "http.response.start":
                 event = event_from(scope, scope.get("route"), message["status"])
-                if event is not None:
+                if event is not None and "unit" in scope.get("state", {}):
+                    scope["state"]["audit_event"] = event
+                elif event is not None:
                     engine: Any = scope["app"].state.engine
                     try:
                         await anyio.to_thread.run_sync(write_event, engine, event)

@@ -65,9 +65,14 @@ def event_from(scope: dict[str, Any], route: Any, status: int) -> AuditEvent | N
 
 
 def write_event(engine: sa.Engine, event: AuditEvent) -> None:
-    """One row, committed: a Core insert, as every audited request pays for it."""
+    """One row, committed on its own (a read's audit row)."""
     with engine.begin() as connection:
-        connection.execute(sa.insert(AuditEvent.__table__), [event.model_dump(exclude={"seq"})])  # type: ignore[attr-defined]
+        insert_event(connection, event)
+
+
+def insert_event(connection: sa.Connection, event: AuditEvent) -> None:
+    """One row in the caller's transaction: a Core insert, as every audited request pays."""
+    connection.execute(sa.insert(AuditEvent.__table__), [event.model_dump(exclude={"seq"})])  # type: ignore[attr-defined]
 
 
 def visible_to(client: ApiClient) -> Any:

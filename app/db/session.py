@@ -4,6 +4,9 @@ from sqlalchemy import Engine, create_engine, event
 
 from app.core.config import Settings
 
+# Execution option of a connection that holds a request's unit of work (app/db/unit.py).
+WRITE_UNIT = "jifen_write_unit"
+
 
 def make_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
@@ -18,9 +21,25 @@ def make_engine(settings: Settings) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
+            # pysqlite begins transactions itself, only before a write, so a SAVEPOINT would
+            # open (and its RELEASE commit) a transaction of its own: transactions are begun
+            # explicitly below instead, which a request's unit of work (app/db/unit.py) needs.
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+            # A unit of work takes the write lock at once (waiting up to the busy timeout):
+            # a deferred transaction that reads and then writes fails at once instead when
+            # another writer committed meanwhile.
+            immediate = connection.get_execution_options().get(WRITE_UNIT, False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     timeout_ms = int(settings.db_timeout_seconds * 1000)
+    # A write request holds its transaction (and its Idempotency-Key's lock) until its answer is
+    # ready; a worker that stops mid-request (frozen, or its socket left half open) must not
+    # hold them for ever: PostgreSQL ends such a session after a few timeouts' worth.
+    idle_ms = 6 * timeout_ms
     return create_engine(
         settings.database_url,
         pool_pre_ping=True,
@@ -29,6 +48,7 @@ def make_engine(settings: Settings) -> Engine:
         pool_timeout=settings.db_timeout_seconds,
         connect_args={
             "connect_timeout": max(1, int(settings.db_timeout_seconds)),
-            "options": f"-c statement_timeout={timeout_ms}",
+            "options": f"-c statement_timeout={timeout_ms}"
+            f" -c idle_in_transaction_session_timeout={idle_ms}",
         },
     )

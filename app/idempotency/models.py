@@ -27,6 +27,11 @@ class IdempotencyKey(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
     )
+    # The answer is kept only under the token of the request that holds the key. A request's
+    # claim lives in its unit of work (gone if it dies); an import's is committed at once and
+    # held until `lease_until` (null for a unit's claim, and for rows of release 0.1).
+    claim_token: uuid.UUID | None = Field(default=None, sa_column=sa.Column(sa.Uuid, nullable=True))
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     # Null while the first request is being processed.
     status: int | None = None
     headers: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))

@@ -5,6 +5,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 import yaml
@@ -54,6 +55,11 @@ def request_digest(body: bytes, media_type: str) -> str:
 class Claim:
     client_id: uuid.UUID
     key: str
+    token: uuid.UUID  # the answer is kept only while the key is still held under it
+
+
+class LostClaim(Exception):
+    """The key is no longer held under this request's token: its answer must not be kept."""
 
 
 def take_key(
@@ -65,26 +71,21 @@ def take_key(
     digest: str,
     now: datetime,
 ) -> Claim | IdempotencyKey:
-    """Take the key for this request, or give the row of the request that took it first (409
-    while that one runs). The unique constraint decides between concurrent requests."""
-    if not 1 <= len(key) <= 255 or not key.isprintable():
-        raise invalid(
-            "Idempotency-Key", tr("1 to 255 printable characters.", "应为 1 至 255 个可打印字符。")
+    """An import's key, taken in a transaction of its own (an import commits chunk by chunk,
+    outside a unit of work): the key, or the row of the request that took it first (409 while
+    that one runs). The unique constraint decides between concurrent requests."""
+    _check_key(key)
+    forget_expired(session, now)
+    token = uuid.uuid4()
+    session.add(
+        IdempotencyKey(
+            client_id=client_id, key=key, method=method, path=path, request_digest=digest,
+            created_at=now, claim_token=token, lease_until=now + KEPT,
         )
-    session.execute(sa.delete(IdempotencyKey).where(col(IdempotencyKey.created_at) < now - KEPT))
-    session.commit()
-    row = IdempotencyKey(
-        client_id=client_id,
-        key=key,
-        method=method,
-        path=path,
-        request_digest=digest,
-        created_at=now,
-    )
-    session.add(row)
+    )  # fmt: skip
     try:
         session.commit()
-        return Claim(client_id, key)
+        return Claim(client_id, key, token)
     except IntegrityError:
         session.rollback()
     first = session.exec(
@@ -93,13 +94,104 @@ def take_key(
         )
     ).one()
     if first.status is None:
-        raise Conflict(
-            tr(
-                "The first request with this Idempotency-Key is still being processed.",
-                "使用此幂等键的首个请求仍在处理中。",
-            )
-        )
+        raise _in_flight(60)
     return first
+
+
+def _check_key(key: str) -> None:
+    if not 1 <= len(key) <= 255 or not key.isprintable():
+        raise invalid(
+            "Idempotency-Key", tr("1 to 255 printable characters.", "应为 1 至 255 个可打印字符。")
+        )
+
+
+def _held(held: Claim) -> tuple[Any, ...]:
+    return (
+        IdempotencyKey.client_id == held.client_id,
+        IdempotencyKey.key == held.key,
+        col(IdempotencyKey.claim_token) == held.token,
+    )
+
+
+def claim_in_unit(
+    session: Session,
+    client_id: uuid.UUID,
+    key: str,
+    method: str,
+    path: str,
+    digest: str,
+    now: datetime,
+) -> Claim:
+    """SPEC §7 inside a request's unit of work: the key is taken in the same transaction as
+    what the request stores, so that it is kept with them or not at all. A request that dies
+    takes its claim with it (the database rolls the transaction back), and a retry runs again.
+
+    While the first request runs, its transaction holds a lock on the key: on PostgreSQL an
+    advisory lock tried without waiting (another request with the key answers 409 at once);
+    on SQLite every write request holds the database's write lock, so none can see another
+    in flight. Raises `Replay` for a retry of a finished request.
+    """
+    _check_key(key)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        locked = connection.execute(
+            sa.select(sa.func.pg_try_advisory_xact_lock(
+                sa.func.hashtextextended(f"{client_id} {key}", 0)
+            ))
+        ).scalar_one()  # fmt: skip
+        if not locked:
+            raise _in_flight(1)
+    first = session.exec(
+        select(IdempotencyKey).where(
+            IdempotencyKey.client_id == client_id, IdempotencyKey.key == key
+        )
+    ).first()
+    token = uuid.uuid4()
+    held = {"claim_token": token, "lease_until": None, "created_at": now}
+    if first is None:
+        session.add(
+            IdempotencyKey(
+                client_id=client_id, key=key, method=method, path=path, request_digest=digest,
+                **held,
+            )
+        )  # fmt: skip
+    elif first.status is not None:
+        raise replay(first, method, path, digest)
+    elif first.lease_until is not None and first.lease_until > now:
+        # An import holds it (imports commit as they go, outside a unit of work).
+        raise _in_flight(max(1, int((first.lease_until - now).total_seconds()) + 1))
+    else:
+        # Left unsettled by an earlier release, whose requests could die holding a key: the
+        # request is over, and this one runs in its place.
+        session.execute(
+            sa.update(IdempotencyKey)
+            .where(IdempotencyKey.client_id == client_id, IdempotencyKey.key == key)
+            .values(method=method, path=path, request_digest=digest, **held)
+        )
+    session.commit()
+    return Claim(client_id, key, token)
+
+
+def _in_flight(retry_after: int) -> Conflict:
+    return Conflict(
+        tr(
+            "The first request with this Idempotency-Key is still being processed.",
+            "使用此幂等键的首个请求仍在处理中。",
+        ),
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def forget_expired(session: Session, now: datetime) -> None:
+    """Delete keys older than 24 hours, a few at a time, never waiting on a row another
+    request holds (on PostgreSQL, SKIP LOCKED)."""
+    expired = (
+        sa.select(IdempotencyKey.seq).where(col(IdempotencyKey.created_at) < now - KEPT).limit(100)
+    )
+    if session.connection().dialect.name == "postgresql":
+        expired = expired.with_for_update(skip_locked=True)
+    session.execute(sa.delete(IdempotencyKey).where(col(IdempotencyKey.seq).in_(expired)))
+    session.commit()
 
 
 def replay(first: IdempotencyKey, method: str, path: str, digest: str) -> Replay:
@@ -115,45 +207,46 @@ def replay(first: IdempotencyKey, method: str, path: str, digest: str) -> Replay
     return Replay(first.status or 500, json.loads(first.headers or "{}"), first.body or b"")
 
 
-def claim(
-    session: Session,
-    client_id: uuid.UUID,
-    key: str,
-    method: str,
-    path: str,
-    digest: str,
-    now: datetime,
-) -> Claim:
-    """SPEC §7 for a body read whole: the key, or the first answer replayed (`Replay`)."""
-    taken = take_key(session, client_id, key, method, path, digest, now)
-    if isinstance(taken, IdempotencyKey):
-        raise replay(taken, method, path, digest)
-    return taken
-
-
 def set_digest(session: Session, held: Claim, digest: str) -> None:
     """A streamed body's digest is known only at its end."""
-    session.execute(
-        sa.update(IdempotencyKey)
-        .where(IdempotencyKey.client_id == held.client_id, IdempotencyKey.key == held.key)
-        .values(request_digest=digest)
-    )
+    session.execute(sa.update(IdempotencyKey).where(*_held(held)).values(request_digest=digest))
     session.commit()
+
+
+def keep_answer(
+    connection: Any, held: Claim, status: int, headers: dict[str, str], body: bytes
+) -> None:
+    """Keep the answer under the key, in the caller's transaction (a request's unit of work:
+    with its rows and its audit row, or not at all). `LostClaim` when the key is no longer
+    held under this request's token."""
+    kept = connection.execute(
+        sa.update(IdempotencyKey)
+        .where(*_held(held))
+        .values(status=status, headers=json.dumps(headers), body=body, lease_until=None)
+    )
+    if kept.rowcount != 1:
+        raise LostClaim(held.key)
+
+
+def release(connection: Any, held: Claim) -> None:
+    """Give the key up (a 5xx, or a unit of work rolled back): a retry runs again."""
+    connection.execute(sa.delete(IdempotencyKey).where(*_held(held)))
 
 
 def settle(
     session: Session, held: Claim, status: int, headers: dict[str, str], body: bytes
 ) -> None:
-    """Keep the answer given under the key; a 5xx releases the key so that a retry runs again."""
-    where = (IdempotencyKey.client_id == held.client_id, IdempotencyKey.key == held.key)
-    if status >= 500:
-        session.execute(sa.delete(IdempotencyKey).where(*where))
-    else:
-        session.execute(
-            sa.update(IdempotencyKey)
-            .where(*where)
-            .values(status=status, headers=json.dumps(headers), body=body)
-        )
+    """Keep the answer given under the key, committed on its own (a request with no unit of
+    work: an import, whose chunks commit as they go); a 5xx releases the key."""
+    connection = session.connection()
+    try:
+        if status >= 500:
+            release(connection, held)
+        else:
+            keep_answer(connection, held, status, headers, body)
+    except LostClaim:
+        session.rollback()
+        return
     session.commit()
 
 

@@ -1,5 +1,7 @@
 """Retries with Idempotency-Key, and per-client rate limits (SPEC §7)."""
 
+import hashlib
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -8,11 +10,12 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from app.clients.models import ApiClient
 from app.core.config import Settings
 from app.idempotency.models import IdempotencyKey
 from app.main import create_app
 from app.register.models import Holder, ResidencePeriod
-from tests.conftest import holder_body
+from tests.conftest import BACKEND, holder_body
 
 PERIOD = {"district": "441702", "start_date": "2020-01-01"}
 
@@ -74,21 +77,70 @@ def test_keys_belong_to_their_client(
     assert _count(engine, ResidencePeriod) == 2
 
 
+def _client_id(engine: sa.Engine, headers: dict[str, str]) -> uuid.UUID:
+    key = headers["Authorization"].removeprefix("Bearer ")
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    with engine.connect() as connection:
+        return connection.execute(
+            sa.select(ApiClient.id).where(ApiClient.key_digest == digest)
+        ).scalar_one()
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="SQLite runs one write request at a time")
 def test_a_key_being_processed_is_409(
     http: TestClient, auth: dict[str, str], new_holder: Any, engine: sa.Engine
 ) -> None:
     holder = new_holder()
     url = f"/v1/holders/{holder['id']}/residence-periods"
-    assert (
-        http.post(url, json=PERIOD, headers={**auth, "Idempotency-Key": "slow"}).status_code == 201
-    )
-    with engine.begin() as connection:  # as if the first request were still running
-        connection.execute(
-            sa.update(IdempotencyKey).where(IdempotencyKey.key == "slow").values(status=None)
+    client_id = _client_id(engine, auth)
+    with engine.connect() as first:  # the first request, still in its transaction
+        first.execute(
+            sa.select(
+                sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(f"{client_id} slow", 0))
+            )
         )
-    assert (
-        http.post(url, json=PERIOD, headers={**auth, "Idempotency-Key": "slow"}).status_code == 409
-    )
+        busy = http.post(url, json=PERIOD, headers={**auth, "Idempotency-Key": "slow"})
+        assert busy.status_code == 409
+        assert busy.headers["retry-after"] == "1"
+        first.rollback()  # it died: nothing of it was kept
+    again = http.post(url, json=PERIOD, headers={**auth, "Idempotency-Key": "slow"})
+    assert again.status_code == 201
+    assert _count(engine, ResidencePeriod) == 1
+
+
+def test_a_key_an_earlier_release_left_unsettled_runs_again(
+    app: Any, http: TestClient, auth: dict[str, str], new_holder: Any, engine: sa.Engine
+) -> None:
+    holder = new_holder()
+    url = f"/v1/holders/{holder['id']}/residence-periods"
+    client_id = _client_id(engine, auth)
+    now = app.state.clock()
+    with engine.begin() as connection:  # 0.1 left such rows behind when a request died
+        connection.execute(sa.insert(IdempotencyKey).values(
+            client_id=client_id, key="stuck", method="POST", path=url,
+            request_digest="sha256:" + "0" * 64, created_at=now))  # fmt: skip
+    retried = http.post(url, json=PERIOD, headers={**auth, "Idempotency-Key": "stuck"})
+    assert retried.status_code == 201, retried.text
+    assert _count(engine, ResidencePeriod) == 1
+    replayed = http.post(url, json=PERIOD, headers={**auth, "Idempotency-Key": "stuck"})
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert _count(engine, ResidencePeriod) == 1
+
+
+def test_a_key_an_import_holds_is_409(
+    app: Any, http: TestClient, auth: dict[str, str], new_holder: Any, engine: sa.Engine
+) -> None:
+    holder = new_holder()
+    url = f"/v1/holders/{holder['id']}/residence-periods"
+    now = app.state.clock()
+    with engine.begin() as connection:
+        connection.execute(sa.insert(IdempotencyKey).values(
+            client_id=_client_id(engine, auth), key="batch", method="POST", path="/v1/imports",
+            request_digest="streaming", created_at=now, claim_token=uuid.uuid4(),
+            lease_until=now + timedelta(hours=24)))  # fmt: skip
+    busy = http.post(url, json=PERIOD, headers={**auth, "Idempotency-Key": "batch"})
+    assert busy.status_code == 409
+    assert int(busy.headers["retry-after"]) > 0
 
 
 def test_keys_are_kept_a_day(

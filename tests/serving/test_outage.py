@@ -70,13 +70,14 @@ def test_outage_and_recovery(private_postgres: tuple[str, Any], serve: Any) -> N
 
         pg_ctl("stop")
         lost = make_id_number()
+        retried = {**key, "Idempotency-Key": "during-the-outage"}
         for method, path, body in [
             ("GET", f"/v1/holders/{before.json()['id']}", None),
             ("POST", "/v1/holders", holder_body(id_number=lost)),
             ("GET", "/v1/holders", None),
         ]:
             started = time.monotonic()
-            response = http.request(method, path, json=body, headers=key)
+            response = http.request(method, path, json=body, headers=retried)
             assert response.status_code == 503, response.text
             assert response.headers["content-type"] == "application/problem+json"
             assert response.headers["retry-after"]
@@ -96,6 +97,14 @@ def test_outage_and_recovery(private_postgres: tuple[str, Any], serve: Any) -> N
         )
         assert lookup.status_code == 404
         assert len(http.get("/v1/holders", headers=key).json()["items"]) == 1
+        # The 503 stored nothing and kept no key: the retry with the same key completes it,
+        # once; the next retry replays its answer.
+        body = holder_body(id_number=lost)
+        completed = http.post("/v1/holders", json=body, headers=retried)
+        assert completed.status_code == 201, completed.text
+        replayed = http.post("/v1/holders", json=body, headers=retried)
+        assert replayed.headers["idempotent-replayed"] == "true"
+        assert len(http.get("/v1/holders", headers=key).json()["items"]) == 2
         metrics = http.get("/metrics").text
     errors = re.search(r"^jifen_database_errors_total ([0-9.]+)$", metrics, re.MULTILINE)
     assert errors and float(errors.group(1)) >= 3
