@@ -3,6 +3,7 @@
 from sqlalchemy import Engine, create_engine, event
 
 from app.core.config import Settings
+from app.db import deadline
 
 # Execution option of a connection that holds a request's unit of work (app/db/unit.py).
 WRITE_UNIT = "jifen_write_unit"
@@ -40,7 +41,7 @@ def make_engine(settings: Settings) -> Engine:
     # ready; a worker that stops mid-request (frozen, or its socket left half open) must not
     # hold them for ever: PostgreSQL ends such a session after a few timeouts' worth.
     idle_ms = 6 * timeout_ms
-    return create_engine(
+    engine = create_engine(
         settings.database_url,
         pool_pre_ping=True,
         pool_size=10,
@@ -52,3 +53,6 @@ def make_engine(settings: Settings) -> Engine:
             f" -c idle_in_transaction_session_timeout={idle_ms}",
         },
     )
+    # The server's statement_timeout fires first; this one bounds a server that has stopped.
+    deadline.install(engine, settings.db_timeout_seconds + 1)
+    return engine

@@ -8,6 +8,7 @@ fails rather than skips when it cannot start its server.
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -34,7 +35,7 @@ def _as_postgres(*command: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def private_postgres() -> Iterator[tuple[str, Any]]:
+def private_postgres() -> Iterator[tuple[str, Any, Path]]:
     if not (PG_BIN / "initdb").exists() or not shutil.which("runuser") or os.geteuid() != 0:
         if os.environ.get("CI") == "true":
             pytest.fail("the outage test needs initdb and root (runuser) in CI")
@@ -53,15 +54,15 @@ def private_postgres() -> Iterator[tuple[str, Any]]:
     pg_ctl("start")
     url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     try:
-        yield url, pg_ctl
+        yield url, pg_ctl, data
     finally:
         subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True)  # fmt: skip
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_outage_and_recovery(private_postgres: tuple[str, Any], serve: Any) -> None:
-    url, pg_ctl = private_postgres
+def test_outage_and_recovery(private_postgres: tuple[str, Any, Path], serve: Any) -> None:
+    url, pg_ctl, _ = private_postgres
     server = serve(workers=1, JIFEN_DATABASE_URL=url, JIFEN_DB_TIMEOUT_SECONDS="2")
     key = server.key()
     with httpx.Client(base_url=server.url, timeout=30) as http:
@@ -108,3 +109,57 @@ def test_outage_and_recovery(private_postgres: tuple[str, Any], serve: Any) -> N
         metrics = http.get("/metrics").text
     errors = re.search(r"^jifen_database_errors_total ([0-9.]+)$", metrics, re.MULTILINE)
     assert errors and float(errors.group(1)) >= 3
+
+
+def _cluster_processes(data: Path) -> list[int]:
+    postmaster = int((data / "postmaster.pid").read_text().split()[0])
+    children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True)
+    return [postmaster, *map(int, children.stdout.split())]
+
+
+def test_a_frozen_database_answers_503_in_time(
+    private_postgres: tuple[str, Any, Path], serve: Any
+) -> None:
+    """SIGSTOP on every process of the server: it accepts connections and answers nothing,
+    so only the service's own deadline can end a wait (statement_timeout cannot run)."""
+    url, _, data = private_postgres
+    timeout = 2
+    server = serve(workers=1, JIFEN_DATABASE_URL=url, JIFEN_DB_TIMEOUT_SECONDS=str(timeout))
+    key = server.key()
+    retried = {**key, "Idempotency-Key": "while-frozen"}
+    body = holder_body()
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        assert http.get("/v1/holders", headers=key).status_code == 200  # a pooled connection
+        frozen = _cluster_processes(data)
+        for pid in frozen:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            for method, path, json_body in [
+                ("POST", "/v1/holders", body),
+                ("GET", "/v1/holders", None),
+            ]:
+                started = time.monotonic()
+                response = http.request(method, path, json=json_body, headers=retried)
+                took = time.monotonic() - started
+                assert response.status_code == 503, response.text
+                assert response.headers["content-type"] == "application/problem+json"
+                # The pooled connection's ping (timeout / 3), then a new connection (timeout).
+                assert took < 2 * timeout + 2, took  # measured: timeout + 1.1 s
+            started = time.monotonic()
+            assert http.get("/readyz").status_code == 503
+            assert time.monotonic() - started < 2 * timeout + 2
+        finally:
+            for pid in frozen:
+                os.kill(pid, signal.SIGCONT)
+        deadline = time.monotonic() + 30
+        while http.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "no recovery"
+            time.sleep(0.5)
+        # Nothing of the 503 was kept: its retry with the key completes it once.
+        completed = http.post("/v1/holders", json=body, headers=retried)
+        assert completed.status_code == 201, completed.text
+        assert (
+            http.post("/v1/holders", json=body, headers=retried).headers["idempotent-replayed"]
+            == "true"
+        )
+        assert len(http.get("/v1/holders", headers=key).json()["items"]) == 1
