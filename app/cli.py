@@ -56,7 +56,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     except PolicyLoadError as exc:
         print(f"error: policy not loaded: {exc}", file=sys.stderr)
         return 1
-    uvicorn.run(
+    config = uvicorn.Config(
         "app.main:create_app",
         factory=True,
         host=args.host or settings.host,
@@ -66,6 +66,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,  # jifen logs each request itself, as JSON with its request id
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
+    if config.workers > 1:
+        from app.serving import Supervisor
+
+        Supervisor(config, sockets=[config.bind_socket()]).run()
+    else:
+        uvicorn.Server(config).run()
     return 0
 
 

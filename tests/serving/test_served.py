@@ -162,3 +162,34 @@ def test_docs_work_offline(serve, path: str) -> None:
         assert source.startswith("/"), f"external asset {source}"
         assert httpx.get(f"{server.url}{source}").status_code == 200
     assert "cdn" not in page.text.lower()
+
+
+def test_after_sigterm_new_connections_are_refused_with_several_workers(serve) -> None:
+    """Not accepted and then reset when the server exits: refused at once, while the
+    requests in flight finish."""
+    server = serve(workers=2)
+    key = server.key()
+    result: dict[str, int] = {}
+    body = holder_body()
+
+    def trickle() -> Iterator[bytes]:
+        text = json.dumps(body).encode()
+        yield text[:10]
+        time.sleep(3)  # still coming when the new connection is tried
+        yield text[10:]
+
+    def send() -> None:
+        response = httpx.post(f"{server.url}/v1/holders", content=trickle(),
+                              headers={**key, "Content-Type": "application/json"}, timeout=30)  # fmt: skip
+        result["status"] = response.status_code
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    time.sleep(0.5)
+    server.process.send_signal(signal.SIGTERM)
+    time.sleep(1.5)  # the supervisor looks at its signals twice a second
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{server.url}/healthz", timeout=5)
+    thread.join(timeout=30)
+    assert result.get("status") == 201
+    assert server.process.wait(timeout=30) in (0, -signal.SIGTERM)
