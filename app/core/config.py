@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, description="request body limit (413 beyond)")
     max_import_bytes: int = Field(1024**3, description="body limit of a bulk import")
     db_timeout_seconds: float = Field(5.0, description="connect and statement timeout")
+    import_lease_seconds: int = Field(
+        60,
+        description="how long a bulk import's run holds its batch without storing a chunk;"
+        " after it, a retry with the batch's key resumes it",
+    )
     rate_limit_per_minute: int = Field(
         0, description="requests a client may make per minute (0: no limit)"
     )

@@ -10,7 +10,6 @@ from typing import Any
 import sqlalchemy as sa
 import yaml
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.core.errors import ApiError, Conflict, invalid
@@ -62,43 +61,7 @@ class LostClaim(Exception):
     """The key is no longer held under this request's token: its answer must not be kept."""
 
 
-def take_key(
-    session: Session,
-    client_id: uuid.UUID,
-    key: str,
-    method: str,
-    path: str,
-    digest: str,
-    now: datetime,
-) -> Claim | IdempotencyKey:
-    """An import's key, taken in a transaction of its own (an import commits chunk by chunk,
-    outside a unit of work): the key, or the row of the request that took it first (409 while
-    that one runs). The unique constraint decides between concurrent requests."""
-    _check_key(key)
-    forget_expired(session, now)
-    token = uuid.uuid4()
-    session.add(
-        IdempotencyKey(
-            client_id=client_id, key=key, method=method, path=path, request_digest=digest,
-            created_at=now, claim_token=token, lease_until=now + KEPT,
-        )
-    )  # fmt: skip
-    try:
-        session.commit()
-        return Claim(client_id, key, token)
-    except IntegrityError:
-        session.rollback()
-    first = session.exec(
-        select(IdempotencyKey).where(
-            IdempotencyKey.client_id == client_id, IdempotencyKey.key == key
-        )
-    ).one()
-    if first.status is None:
-        raise _in_flight(60)
-    return first
-
-
-def _check_key(key: str) -> None:
+def check_key(key: str) -> None:
     if not 1 <= len(key) <= 255 or not key.isprintable():
         raise invalid(
             "Idempotency-Key", tr("1 to 255 printable characters.", "应为 1 至 255 个可打印字符。")
@@ -131,7 +94,7 @@ def claim_in_unit(
     on SQLite every write request holds the database's write lock, so none can see another
     in flight. Raises `Replay` for a retry of a finished request.
     """
-    _check_key(key)
+    check_key(key)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         locked = connection.execute(
@@ -140,7 +103,7 @@ def claim_in_unit(
             ))
         ).scalar_one()  # fmt: skip
         if not locked:
-            raise _in_flight(1)
+            raise in_flight(1)
     first = session.exec(
         select(IdempotencyKey).where(
             IdempotencyKey.client_id == client_id, IdempotencyKey.key == key
@@ -159,7 +122,7 @@ def claim_in_unit(
         raise replay(first, method, path, digest)
     elif first.lease_until is not None and first.lease_until > now:
         # An import holds it (imports commit as they go, outside a unit of work).
-        raise _in_flight(max(1, int((first.lease_until - now).total_seconds()) + 1))
+        raise in_flight(max(1, int((first.lease_until - now).total_seconds()) + 1))
     else:
         # Left unsettled by an earlier release, whose requests could die holding a key: the
         # request is over, and this one runs in its place.
@@ -172,7 +135,7 @@ def claim_in_unit(
     return Claim(client_id, key, token)
 
 
-def _in_flight(retry_after: int) -> Conflict:
+def in_flight(retry_after: int) -> Conflict:
     return Conflict(
         tr(
             "The first request with this Idempotency-Key is still being processed.",
@@ -228,23 +191,17 @@ def keep_answer(
         raise LostClaim(held.key)
 
 
-def release(connection: Any, held: Claim) -> None:
-    """Give the key up (a 5xx, or a unit of work rolled back): a retry runs again."""
-    connection.execute(sa.delete(IdempotencyKey).where(*_held(held)))
-
-
 def settle(
     session: Session, held: Claim, status: int, headers: dict[str, str], body: bytes
 ) -> None:
-    """Keep the answer given under the key, committed on its own (a request with no unit of
-    work: an import, whose chunks commit as they go); a 5xx releases the key."""
-    connection = session.connection()
+    """Keep an import's answer under its key, committed on its own (an import commits chunk
+    by chunk, outside a unit of work). After a 5xx the key stays with its batch, which a
+    retry with the key resumes."""
+    if status >= 500:
+        return
     try:
-        if status >= 500:
-            release(connection, held)
-        else:
-            keep_answer(connection, held, status, headers, body)
-    except LostClaim:
+        keep_answer(session.connection(), held, status, headers, body)
+    except LostClaim:  # a retry resumed the batch: its answer will be kept
         session.rollback()
         return
     session.commit()

@@ -11,6 +11,10 @@ from app.db.base import Sequence, UTCDateTime, utcnow
 
 class ImportBatch(SQLModel, table=True):
     __tablename__ = "imports"
+    __table_args__ = (
+        sa.CheckConstraint("state IN ('running', 'stored', 'too_large')", name="state"),
+        sa.UniqueConstraint("client_id", "idempotency_key"),
+    )
 
     seq: int | None = Field(
         default=None, sa_column=sa.Column(Sequence, primary_key=True, autoincrement=True)
@@ -24,4 +28,15 @@ class ImportBatch(SQLModel, table=True):
     stored: int = 0
     # [{line, field, message}] as JSON: never a value from the line.
     rejected: str = Field(default="[]", sa_column=sa.Column(sa.Text, nullable=False))
-    complete: bool = Field(default=False, description="False when the body passed the limit")
+    # running, stored (every line read), too_large (stopped at the size limit). A running batch
+    # whose lease has run out was interrupted: the same key and bytes resume it.
+    state: str = Field(default="running", sa_column=sa.Column(sa.String(16), nullable=False))
+    # Every line up to `last_line` is accounted for (stored or rejected) in the counts above,
+    # committed with the rows; `prefix_digest` is the SHA-256 of those lines' bytes, which a
+    # resuming retry must match.
+    last_line: int = 0
+    prefix_digest: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    idempotency_key: str | None = Field(default=None, sa_column=sa.Column(sa.String(255)))
+    # The run that holds the batch; it stores a chunk only while it still holds it.
+    claim_token: uuid.UUID | None = Field(default=None, sa_column=sa.Column(sa.Uuid))
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)

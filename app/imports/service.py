@@ -9,7 +9,7 @@ by a chunk or two, whatever the size of the batch.
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +21,8 @@ from app.clients.models import ApiClient
 from app.core.errors import FieldError, NotFound, errors_from_pydantic
 from app.core.i18n import in_language, tr
 from app.db.bulk import insert_rows
+from app.idempotency.models import IdempotencyKey
+from app.idempotency.service import KEPT, Claim, check_key, forget_expired, in_flight
 from app.imports.models import ImportBatch
 from app.imports.schemas import IMPORT_LINE, HolderLine
 from app.policies.catalogue import Catalogue
@@ -45,31 +47,49 @@ HolderKey = tuple[str, str]  # (jurisdiction, ID number)
 
 
 # A chunk's lines once checked: (line number, table, row values) each, in line order.
-Chunk = list[tuple[int, Any, dict[str, Any]]]
+Rows = list[tuple[int, Any, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A prepared chunk and where it ends: storing it accounts for every line up to
+    `last_line`, whose bytes (blank lines included) have the SHA-256 `prefix_digest`."""
+
+    rows: Rows
+    lines: int  # non-blank lines read into it
+    last_line: int
+    prefix_digest: str
+
+
+class LostBatch(Exception):
+    """Another run (a retry that found this one's lease run out) holds the batch now."""
 
 
 @dataclass
 class ImportRun:
     """One batch as it is read, a chunk of lines at a time: `prepare` parses and checks a
-    chunk, `store` writes it. The caller may prepare the next chunk while the last one is
-    being stored (PostgreSQL checking foreign keys and indexes): holders of earlier chunks are
-    known here from the moment they are checked, and a row that their failed store leaves
-    without a holder fails the foreign key and is reported line by line."""
+    chunk, `store` writes it and advances the batch's report in the same transaction, so that
+    the report always says which lines are stored and a retry can resume after them. The
+    caller may prepare the next chunk while the last one is being stored (PostgreSQL checking
+    foreign keys and indexes): holders of earlier chunks are known here from the moment they
+    are checked, and a row that their failed store leaves without a holder fails the foreign
+    key and is reported line by line."""
 
     client: ApiClient
     catalogue: Catalogue
     today: date
     language: str
-    batch: ImportBatch = field(default_factory=lambda: ImportBatch(client_id=uuid.uuid4()))
+    batch: ImportBatch  # as claimed: new, or an interrupted one this run resumes
+    lease: timedelta
     rejected: list[dict[str, Any]] = field(default_factory=list)
     holders: dict[HolderKey, uuid.UUID | None] = field(default_factory=dict)
     jurisdictions: set[str] = field(default_factory=set)
     held: dict[str, bool] = field(default_factory=dict)  # the client's answers, asked once
-    lines: int = 0  # counted here, not on `batch`: prepare and store may run side by side
-    stored: int = 0
 
     def __post_init__(self) -> None:
-        self.batch.client_id = self.client.id
+        # Counts as committed: `store` advances them (prepare may run ahead of it).
+        self.lines, self.stored = self.batch.lines, self.batch.stored
+        self.rejected = json.loads(self.batch.rejected)
 
     def reject(self, line: int, errors: list[FieldError]) -> None:
         self.rejected += [
@@ -77,11 +97,12 @@ class ImportRun:
             for e in errors
         ]
 
-    def prepare(self, session: Session, lines: list[tuple[int, bytes]]) -> Chunk:
+    def prepare(
+        self, session: Session, lines: list[tuple[int, bytes]], last_line: int, prefix: str
+    ) -> Chunk:
         """Parse and check a chunk of non-blank lines against what is stored."""
         parsed_lines = []
         for number, raw in lines:
-            self.lines += 1
             try:
                 parsed = IMPORT_LINE.validate_json(raw)
             except ValidationError as exc:
@@ -90,45 +111,80 @@ class ImportRun:
             self.jurisdictions.add(parsed.holder.jurisdiction)
             parsed_lines.append((number, parsed))
         self._resolve(session, parsed_lines)
-        return [
+        rows = [
             (number, *row)
             for number, parsed in parsed_lines
             if (row := self._checked(number, parsed)) is not None
         ]
+        return Chunk(rows, len(lines), last_line, prefix)
 
-    def store(self, session: Session, chunk: Chunk) -> None:
-        """Store a prepared chunk in one transaction, or line by line if that fails."""
+    def store(self, session: Session, chunk: Chunk, now: datetime) -> None:
+        """Store a prepared chunk and advance the report, in one transaction; `LostBatch` (and
+        nothing stored) when another run holds the batch now."""
+        stored = self._insert(session, chunk.rows)
+        rejected = sorted(
+            (r for r in self.rejected if r["line"] <= chunk.last_line), key=lambda r: r["line"]
+        )
+        advanced = session.connection().execute(
+            sa.update(ImportBatch)
+            .where(col(ImportBatch.id) == self.batch.id)
+            .where(col(ImportBatch.claim_token) == self.batch.claim_token)
+            .values(
+                lines=self.lines + chunk.lines,
+                stored=self.stored + stored,
+                rejected=json.dumps(rejected, ensure_ascii=False),
+                last_line=chunk.last_line,
+                prefix_digest=chunk.prefix_digest,
+                lease_until=now + self.lease,
+            )
+        )
+        if advanced.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            raise LostBatch(str(self.batch.id))
+        session.commit()
+        self.lines += chunk.lines
+        self.stored += stored
+
+    def finish(self, session: Session, state: str) -> None:
+        """The batch is read (`stored`) or stopped at the size limit (`too_large`)."""
+        session.execute(
+            sa.update(ImportBatch)
+            .where(col(ImportBatch.id) == self.batch.id)
+            .where(col(ImportBatch.claim_token) == self.batch.claim_token)
+            .values(state=state, lease_until=None)
+        )
+        session.commit()
+
+    def _insert(self, session: Session, rows: Rows) -> int:
+        """The rows at once, or line by line if that fails: every line that can be is kept."""
         try:
-            connection = session.connection()
-            # Holders first: a record line may name a holder stored earlier in the chunk.
-            for model in (Holder, ResidencePeriod, InsurancePeriod, Adjustment):
-                if values := [row for _, table, row in chunk if table is model]:
-                    columns = list(values[0])
-                    data = ([row[c] for c in columns] for row in values)
-                    insert_rows(connection, model.__table__, columns, data)
-            session.commit()
-            self.stored += len(chunk)
+            with session.begin_nested():
+                connection = session.connection()  # emits the SAVEPOINT
+                # Holders first: a record line may name a holder stored earlier in the chunk.
+                for model in (Holder, ResidencePeriod, InsurancePeriod, Adjustment):
+                    if values := [row for _, table, row in rows if table is model]:
+                        columns = list(values[0])
+                        data = ([row[c] for c in columns] for row in values)
+                        insert_rows(connection, model.__table__, columns, data)
+            return len(rows)
         except IntegrityError:
             # Another request stored a conflicting holder meanwhile, or an earlier chunk's
-            # holder could not be stored: line by line, to keep every line that still can be.
-            session.rollback()
-            self._store_one_by_one(session, chunk)
+            # holder could not be stored.
+            return self._insert_one_by_one(session, rows)
 
     def _holds(self, jurisdiction: str) -> bool:
         if jurisdiction not in self.held:
             self.held[jurisdiction] = self.client.holds(jurisdiction)
         return self.held[jurisdiction]
 
-    def _store_one_by_one(
-        self, session: Session, accepted: list[tuple[int, Any, dict[str, Any]]]
-    ) -> None:
-        for number, model, values in accepted:
+    def _insert_one_by_one(self, session: Session, rows: Rows) -> int:
+        stored = 0
+        for number, model, values in rows:
             try:
-                session.connection().execute(sa.insert(model.__table__), [values])
-                session.commit()
-                self.stored += 1
+                with session.begin_nested():
+                    session.connection().execute(sa.insert(model.__table__), [values])
+                stored += 1
             except IntegrityError:
-                session.rollback()
                 field_name = "holder.id_number" if model is Holder else "holder"
                 self.reject(
                     number,
@@ -140,6 +196,7 @@ class ImportRun:
                 )
                 if model is Holder:
                     self.holders.pop((values["jurisdiction"], values["id_number"]), None)
+        return stored
 
     def _resolve(self, session: Session, lines: list[tuple[int, Any]]) -> None:
         """One query for every holder the chunk names that is not known yet."""
@@ -192,20 +249,14 @@ class ImportRun:
             return None
         return record_row(holder_id, parsed.record)
 
-    def report(self) -> dict[str, Any]:
+    def report(self, state: str) -> dict[str, Any]:
         return {
             "id": str(self.batch.id),
+            "state": state,
             "lines": self.lines,
             "stored": self.stored,
             "rejected": sorted(self.rejected, key=lambda r: r["line"]),
         }
-
-    def save(self, session: Session, complete: bool) -> None:
-        self.batch.lines, self.batch.stored = self.lines, self.stored
-        self.batch.rejected = json.dumps(self.report()["rejected"], ensure_ascii=False)
-        self.batch.complete = complete
-        session.add(self.batch)
-        session.commit()
 
 
 def _key(parsed: Any) -> HolderKey:
@@ -238,7 +289,9 @@ def _line_errors(exc: ValidationError) -> list[FieldError]:
     return errors
 
 
-def get_report(session: Session, client: ApiClient, import_id: str) -> dict[str, Any]:
+def get_report(
+    session: Session, client: ApiClient, import_id: str, now: datetime
+) -> dict[str, Any]:
     """The report again, to the client that made the import; 404 to any other."""
     try:
         wanted = uuid.UUID(import_id)
@@ -251,9 +304,95 @@ def get_report(session: Session, client: ApiClient, import_id: str) -> dict[str,
     )
     if batch is None or batch.client_id != client.id:
         raise NotFound(tr("No such import.", "没有这个导入批次。"))
-    return {
+    state = batch.state
+    if state == "running" and (batch.lease_until is None or batch.lease_until <= now):
+        state = "interrupted"
+    report = {
         "id": str(batch.id),
+        "state": state,
         "lines": batch.lines,
         "stored": batch.stored,
         "rejected": json.loads(batch.rejected),
     }
+    if state in ("running", "interrupted"):
+        report["last_line"] = batch.last_line
+    return report
+
+
+def claim_batch(
+    session: Session, client: ApiClient, key: str | None, now: datetime, lease: timedelta
+) -> tuple[ImportBatch, Claim | None] | IdempotencyKey:
+    """The batch this run holds, and its key's claim: a new batch; or, for the key of a batch
+    whose run died (its lease ran out), that batch, to resume after its last stored line. The
+    first answer's row when the key's batch is finished (a replay); 409 while its run holds it.
+    The batch's report exists from the start, committed with the key."""
+    token = uuid.uuid4()
+    batch = ImportBatch(
+        client_id=client.id, idempotency_key=key, claim_token=token, lease_until=now + lease
+    )
+    if key is None:
+        session.add(batch)
+        session.commit()
+        return batch, None
+    check_key(key)
+    forget_expired(session, now)
+    session.add(batch)
+    # The key's own lease covers the whole batch: the batch's lease says whether its run lives.
+    session.add(
+        IdempotencyKey(
+            client_id=client.id, key=key, method="POST", path="/v1/imports",
+            request_digest="streaming", created_at=now, claim_token=token,
+            lease_until=now + KEPT,
+        )
+    )  # fmt: skip
+    try:
+        session.commit()
+        return batch, Claim(client.id, key, token)
+    except IntegrityError:
+        session.rollback()
+    first = session.exec(
+        select(IdempotencyKey).where(
+            IdempotencyKey.client_id == client.id, IdempotencyKey.key == key
+        )
+    ).one()
+    if first.status is not None:
+        return first
+    interrupted = session.exec(
+        select(ImportBatch).where(
+            ImportBatch.client_id == client.id,
+            ImportBatch.idempotency_key == key,
+            ImportBatch.state == "running",
+        )
+    ).first()
+    if interrupted is None or (
+        interrupted.lease_until is not None and interrupted.lease_until > now
+    ):
+        raise in_flight(60)
+    took = session.execute(
+        sa.update(ImportBatch)
+        .where(col(ImportBatch.id) == interrupted.id)
+        .where(col(ImportBatch.claim_token) == interrupted.claim_token)
+        .values(claim_token=token, lease_until=now + lease)
+    )
+    session.execute(
+        sa.update(IdempotencyKey)
+        .where(IdempotencyKey.client_id == client.id, IdempotencyKey.key == key)
+        .values(claim_token=token)
+    )
+    if took.rowcount != 1:  # type: ignore[attr-defined]  # another retry resumed it first
+        session.rollback()
+        raise in_flight(60)
+    session.commit()
+    session.refresh(interrupted)
+    return interrupted, Claim(client.id, key, token)
+
+
+def let_go(session: Session, batch: ImportBatch, now: datetime) -> None:
+    """End this run's lease at once (a retry whose bytes differ gives the batch back)."""
+    session.execute(
+        sa.update(ImportBatch)
+        .where(col(ImportBatch.id) == batch.id)
+        .where(col(ImportBatch.claim_token) == batch.claim_token)
+        .values(lease_until=now)
+    )
+    session.commit()

@@ -1,7 +1,9 @@
 """Bulk imports of NDJSON (SPEC §7): line by line, all of a line or none of it."""
 
+import hashlib
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.clients.service import create_client
-from app.imports.service import ImportRun
+from app.imports.service import ImportRun, claim_batch
 from app.policies.service import PolicyCache
 from app.register.models import Holder, InsurancePeriod, ResidencePeriod
 from app.register.schemas import HolderCreate
@@ -18,6 +20,8 @@ from tests.conftest import holder_body, today
 from tests.ids import make_id_number
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
+NOW = datetime.now(UTC)
+LEASE = timedelta(seconds=60)
 
 
 def ndjson(*lines: Any) -> bytes:
@@ -168,7 +172,8 @@ def test_a_chunk_whose_holder_is_taken_meanwhile_is_stored_line_by_line(
             session, f"import-{uuid.uuid4().hex[:8]}", ["holders:write"], ["all"]
         )
         catalogue = PolicyCache().get(session).catalogue(today())
-    run = ImportRun(client, catalogue, today(), "en")
+        batch, _ = claim_batch(session, client, None, NOW, LEASE)
+    run = ImportRun(client, catalogue, today(), "en", batch, LEASE)
     taken, free = make_id_number(), make_id_number()
 
     def line(kind: str, number: str) -> bytes:
@@ -178,21 +183,108 @@ def test_a_chunk_whose_holder_is_taken_meanwhile_is_stored_line_by_line(
                        "record": {"district": "441702", "start_date": "2020-01-01"}})  # fmt: skip
 
     with Session(engine) as session:
-        first = run.prepare(session, [(1, line("holder", taken)), (2, line("holder", free))])
+        first = run.prepare(session, [(1, line("holder", taken)), (2, line("holder", free))], 2, "")
     with Session(engine) as session:  # another request registers the same person
         session.add(
             new_holder(HolderCreate.model_validate_json(json.dumps(holder_body(id_number=taken))))
         )
         session.commit()
     with Session(engine) as session:
-        second = run.prepare(session, [(3, line("record", taken)), (4, line("record", free))])
+        second = run.prepare(
+            session, [(3, line("record", taken)), (4, line("record", free))], 4, ""
+        )
     for chunk in (first, second):
         with Session(engine) as session:
-            run.store(session, chunk)
-    report = run.report()
+            run.store(session, chunk, NOW)
+    report = run.report("stored")
     assert report["stored"] == 2
     assert [(r["line"], r["field"]) for r in report["rejected"]] == [
         (1, "holder.id_number"),
         (3, "holder"),
     ]
     assert _rows(engine, Holder) == 2 and _rows(engine, ResidencePeriod) == 1
+
+
+def _lines(holders: int, periods_each: int) -> list[dict[str, Any]]:
+    numbers = [make_id_number() for _ in range(holders)]
+    lines: list[dict[str, Any]] = [
+        {"kind": "holder", "holder": holder_body(id_number=n)} for n in numbers
+    ]
+    lines += [
+        {"kind": "residence_period", "holder": {"jurisdiction": "441700", "id_number": n},
+         "record": {"district": "441702", "start_date": f"{2000 + i}-01-01", "end_date": f"{2000 + i}-06-01"}}
+        for n in numbers for i in range(periods_each)
+    ]  # fmt: skip
+    return lines
+
+
+def _interrupted_batch(
+    engine: sa.Engine, key: str, body: bytes, now: datetime
+) -> tuple[str, dict[str, str]]:
+    """A batch whose run stored its first chunk and died: what a worker killed mid-import
+    leaves. Its client's headers and the batch id."""
+    with Session(engine, expire_on_commit=False) as session:
+        client, api_key = create_client(
+            session, f"import-{uuid.uuid4().hex[:8]}", ["holders:write"], ["all"]
+        )
+        catalogue = PolicyCache().get(session).catalogue(today())
+        batch, _ = claim_batch(session, client, key, now, LEASE)
+    run = ImportRun(client, catalogue, today(), "en", batch, LEASE)
+    raw = body.split(b"\n")
+    first = 3000  # lines of the chunk it stored before dying
+    prefix = hashlib.sha256(b"".join(line + b"\n" for line in raw[:first])).hexdigest()
+    with Session(engine) as session:
+        chunk = run.prepare(
+            session, [(i + 1, line) for i, line in enumerate(raw[:first])], first, prefix
+        )
+    with Session(engine) as session:
+        run.store(session, chunk, now)
+    return str(batch.id), {"Authorization": f"Bearer {api_key}"}
+
+
+def test_an_interrupted_batch_resumes_with_its_key_and_bytes_storing_every_line_once(
+    app: Any, http: TestClient, engine: sa.Engine, shipped_policies: list[str]
+) -> None:
+    lines = _lines(1000, 5)  # 6,000 lines: the dead run stored the first 3,000
+    body = ndjson(*lines)
+    now = app.state.clock()
+    batch_id, auth = _interrupted_batch(engine, "nightly-7", body, now - LEASE * 2)
+    holders, periods = _rows(engine, Holder), _rows(engine, ResidencePeriod)
+
+    shown = http.get(f"/v1/imports/{batch_id}", headers=auth).json()
+    assert shown["state"] == "interrupted" and shown["last_line"] == 3000
+    assert shown["lines"] == 3000 and shown["stored"] == 3000
+
+    headers = {**auth, **NDJSON, "Idempotency-Key": "nightly-7"}
+    # Other bytes under the key: 422, and the batch is left as it was.
+    other = ndjson(*lines[:2999], {"kind": "holder", "holder": holder_body()}, *lines[3000:])
+    assert http.post("/v1/imports", content=other, headers=headers).status_code == 422
+    assert _rows(engine, Holder) == holders
+
+    resumed = http.post("/v1/imports", content=body, headers=headers)
+    assert resumed.status_code == 201, resumed.text
+    report = resumed.json()
+    assert report == {
+        "id": batch_id,
+        "state": "stored",
+        "lines": 6000,
+        "stored": 6000,
+        "rejected": [],
+    }
+    # The first chunk held the 1,000 holders and 2,000 periods: only the rest is added.
+    assert _rows(engine, Holder) == holders and _rows(engine, ResidencePeriod) == periods + 3000
+    again = http.post("/v1/imports", content=body, headers=headers)
+    assert again.headers["idempotent-replayed"] == "true" and again.json() == report
+    assert http.get(f"/v1/imports/{batch_id}", headers=auth).json() == report
+
+
+def test_a_batch_whose_run_holds_it_is_409(
+    app: Any, http: TestClient, engine: sa.Engine, shipped_policies: list[str]
+) -> None:
+    body = ndjson(*_lines(1000, 5))
+    batch_id, auth = _interrupted_batch(engine, "nightly-8", body, app.state.clock())
+    busy = http.post(
+        "/v1/imports", content=body, headers={**auth, **NDJSON, "Idempotency-Key": "nightly-8"}
+    )
+    assert busy.status_code == 409
+    assert http.get(f"/v1/imports/{batch_id}", headers=auth).json()["state"] == "running"
