@@ -8,8 +8,10 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from app.core.config import Settings
+from app.core.security import Scope
 
 
 def _prepare_database(settings: Settings, load_policies: bool) -> None:
@@ -85,24 +87,64 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _clients_create(settings: Settings, args: argparse.Namespace) -> int:
+def _clients(settings: Settings, args: argparse.Namespace) -> int:
+    """create, list, rotate, revoke: each change audited; keys shown once, never listed."""
+    from datetime import timedelta
+
     from sqlmodel import Session
 
-    from app.clients.service import create_client
+    from app.clients import service
     from app.core.errors import ApiError
+    from app.db.base import utcnow
     from app.db.session import make_engine
+    from app.policies.catalogue import builtin_catalogue
+    from app.policies.service import PolicyCache
 
     engine = make_engine(settings)
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            client, key = create_client(session, args.name, args.scope, args.jurisdiction or [])
-        except ApiError as exc:
-            print(f"error: {exc.detail}", file=sys.stderr)
-            return 2
-    print(f"client {client.name}: scopes {client.scopes}; jurisdictions {client.jurisdictions}")
+    now = utcnow()
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            if args.clients_command == "list":
+                _print_clients(service.list_clients(session), now)
+                return 0
+            if args.clients_command == "revoke":
+                client = service.revoke_client(session, args.name, now)
+                print(f"client {client.name}: revoked; its keys are refused from now on")
+                return 0
+            if args.clients_command == "rotate":
+                grace = timedelta(hours=args.grace_hours)
+                client, key = service.rotate_client(session, args.name, now, grace)
+                print(f"client {client.name}: new key; the previous one is refused after"
+                      f" {client.previous_key_expires_at:%Y-%m-%d %H:%M} UTC")  # fmt: skip
+            else:
+                book = PolicyCache().get(session)
+                catalogue = book.catalogue(settings.today()) if book.by_id else builtin_catalogue()
+                expires = now + timedelta(days=args.expires_days) if args.expires_days else None
+                client, key = service.create_client(
+                    session, args.name, args.scope or [], args.jurisdiction or [],
+                    known_jurisdictions=catalogue.jurisdictions, expires_at=expires,
+                )  # fmt: skip
+                print(f"client {client.name}: scopes {client.scopes};"
+                      f" jurisdictions {client.jurisdictions}")  # fmt: skip
+    except ApiError as exc:
+        reasons = [f"{e.field}: {e.message}" for e in exc.errors or []] or [str(exc.detail)]
+        print("error: " + "; ".join(reasons), file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
     print("The key is shown once; store it now:")
     print(key)
     return 0
+
+
+def _print_clients(clients: list[Any], now: Any) -> None:
+    def when(moment: Any) -> str:
+        return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
+
+    print("name\tstate\tscopes\tjurisdictions\tcreated\tlast used\texpires")
+    for c in clients:
+        print("\t".join([c.name, c.state(now), c.scopes, c.jurisdictions, when(c.created_at),
+                         when(c.last_used_at), when(c.expires_at)]))  # fmt: skip
 
 
 def _holders_check_ids(settings: Settings, args: argparse.Namespace) -> int:
@@ -173,14 +215,29 @@ def _openapi(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings_help() -> str:
+    lines = ["settings (environment variables):"]
+    for name, field in Settings.model_fields.items():
+        default = field.default if field.default is not None else "-"
+        lines.append(f"  JIFEN_{name.upper():<26} {field.description or ''} (default: {default})")
+    return "\n".join(lines)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="jifen", description="Residence-permit points service")
     commands = root.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="migrate, then run the HTTP service")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--workers", type=int)
+    serve = commands.add_parser(
+        "serve",
+        help="migrate, load the policy files, then run the HTTP service",
+        description="Migrate the database to head, publish the policy files not yet published,"
+        " then serve the API. Options override the settings of the same name.",
+        epilog=_settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", help="address to listen on (JIFEN_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (JIFEN_PORT, default 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (JIFEN_WORKERS, default 1)")
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser("migrate", help="upgrade the database to head")
@@ -191,11 +248,37 @@ def parser() -> argparse.ArgumentParser:
     clients = commands.add_parser("clients", help="API clients").add_subparsers(
         dest="clients_command", required=True
     )
+    scopes = ", ".join(s.value for s in Scope)
     create = clients.add_parser("create", help="create a client; prints its key once, last")
-    create.add_argument("--name", required=True)
-    create.add_argument("--scope", nargs="+", required=True)
-    create.add_argument("--jurisdiction", nargs="+", help="6-digit codes, or 'all'")
-    create.set_defaults(run=_clients_create)
+    create.add_argument("--name", required=True, help="a unique name, shown in the audit trail")
+    create.add_argument(
+        "--scope", nargs="+", action="extend", required=True,
+        help=f"one or more of: {scopes} (repeat the option or list several)",
+    )  # fmt: skip
+    create.add_argument(
+        "--jurisdiction", nargs="+", action="extend", required=True,
+        help="6-digit codes of known jurisdictions, or 'all' (repeat or list several)",
+    )  # fmt: skip
+    create.add_argument(
+        "--expires-days", type=int, help="the key is refused after this many days (default: never)"
+    )
+    create.set_defaults(run=_clients)
+    listing = clients.add_parser(
+        "list", help="every client: name, state, scopes, jurisdictions, created, last used, expiry"
+    )
+    listing.set_defaults(run=_clients)
+    rotate = clients.add_parser(
+        "rotate", help="a new key, printed once; the old one works for a grace period, then not"
+    )
+    rotate.add_argument("name")
+    rotate.add_argument(
+        "--grace-hours", type=float, default=24,
+        help="how long the previous key stays valid (default 24)",
+    )  # fmt: skip
+    rotate.set_defaults(run=_clients)
+    revoke = clients.add_parser("revoke", help="refuse the client's keys from the next request")
+    revoke.add_argument("name")
+    revoke.set_defaults(run=_clients)
 
     holders = commands.add_parser("holders", help="the register").add_subparsers(
         dest="holders_command", required=True

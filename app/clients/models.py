@@ -27,6 +27,27 @@ class ApiClient(SQLModel, table=True):
     scopes: str = Field(sa_column=sa.Column(sa.String(500), nullable=False))
     jurisdictions: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # Key lifecycle: a key past `expires_at` or a client with `revoked_at` is refused. After a
+    # rotation the previous key stays valid until `previous_key_expires_at` (a grace period
+    # for the systems that hold it to switch).
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    previous_key_digest: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(64), unique=True, nullable=True)
+    )
+    previous_key_expires_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, nullable=True
+    )
+    # Written at most once a minute: when a key was last used, for operators deciding what to
+    # revoke.
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+    def state(self, now: datetime) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
 
     @property
     def scope_set(self) -> frozenset[str]:

@@ -1,6 +1,11 @@
-"""Creating and authenticating API clients."""
+"""API clients: created, listed, rotated, revoked, and authenticated on every request."""
 
-from sqlmodel import Session, select
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from app.clients.models import ALL_JURISDICTIONS, ApiClient
 from app.core.errors import Conflict, invalid
@@ -9,17 +14,25 @@ from app.core.security import Scope, digests_match, key_digest, new_api_key
 
 
 def create_client(
-    session: Session, name: str, scopes: list[str], jurisdictions: list[str]
+    session: Session,
+    name: str,
+    scopes: list[str],
+    jurisdictions: list[str],
+    known_jurisdictions: Iterable[str] | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiClient, str]:
-    """Store a new client and return it with its key, which exists nowhere else afterwards."""
-    known = {s.value for s in Scope}
+    """Store a new client and return it with its key, which exists nowhere else afterwards.
+    With `known_jurisdictions`, a jurisdiction outside them is refused, naming the valid ones.
+    """
+    known = sorted(s.value for s in Scope)
     unknown = [s for s in scopes if s not in known]
     if unknown or not scopes:
+        shown = ", ".join(unknown) if unknown else "none"
         raise invalid(
             "scope",
             tr(
-                f"Unknown or missing scope; choose from {sorted(known)}.",
-                f"权限未知或缺失，可选：{sorted(known)}。",
+                f"Unknown or missing scope ({shown}); the scopes are {', '.join(known)}.",
+                f"权限未知或缺失（{shown}）；可选权限：{', '.join(known)}。",
             ),
         )
     if not jurisdictions:
@@ -39,6 +52,18 @@ def create_client(
                     "辖区为 6 位行政区划代码或 all。",
                 ),
             )
+        if known_jurisdictions is not None:
+            valid = sorted(known_jurisdictions)
+            strangers = sorted(set(jurisdictions) - set(valid))
+            if strangers:
+                raise invalid(
+                    "jurisdiction",
+                    tr(
+                        f"Unknown jurisdiction {', '.join(strangers)}; the known ones are"
+                        f" {', '.join(valid)}, or 'all'.",
+                        f"未知辖区 {', '.join(strangers)}；已知辖区：{', '.join(valid)}，或 all。",
+                    ),
+                )
         stored_jurisdictions = " ".join(sorted(set(jurisdictions)))
     if session.exec(select(ApiClient).where(ApiClient.name == name)).first():
         raise Conflict(f"A client named {name!r} exists already.")
@@ -48,15 +73,101 @@ def create_client(
         key_digest=key_digest(key),
         scopes=" ".join(sorted(set(scopes))),
         jurisdictions=stored_jurisdictions,
+        expires_at=expires_at,
     )
     session.add(client)
+    _audit(session, "createClient", client)
     session.commit()
     return client, key
 
 
-def authenticate(session: Session, key: str) -> ApiClient | None:
-    digest = key_digest(key)
-    client = session.exec(select(ApiClient).where(ApiClient.key_digest == digest)).first()
-    if client is None or not digests_match(client.key_digest, digest):
-        return None
+def list_clients(session: Session) -> list[ApiClient]:
+    return list(session.exec(select(ApiClient).order_by(col(ApiClient.seq))).all())
+
+
+def _named(session: Session, name: str) -> ApiClient:
+    client = session.exec(select(ApiClient).where(ApiClient.name == name)).first()
+    if client is None:
+        raise invalid("name", tr(f"No client named {name!r}.", f"没有名为 {name!r} 的客户端。"))
     return client
+
+
+def revoke_client(session: Session, name: str, now: datetime) -> ApiClient:
+    """Refuse the client's keys (current and previous) from the next request on, on every
+    worker: each request reads its client from the database."""
+    client = _named(session, name)
+    client.revoked_at = client.revoked_at or now
+    client.previous_key_expires_at = None
+    session.add(client)
+    _audit(session, "revokeClient", client)
+    session.commit()
+    return client
+
+
+def rotate_client(
+    session: Session, name: str, now: datetime, grace: timedelta
+) -> tuple[ApiClient, str]:
+    """A new key; the current one stays valid for `grace` so that the systems holding it can
+    switch, then is refused. A rotation during a grace period ends the older key at once."""
+    client = _named(session, name)
+    if client.state(now) != "active":
+        raise invalid(
+            "name",
+            tr(f"Client {name!r} is {client.state(now)}.", f"客户端 {name!r} 已失效。"),
+        )
+    key = new_api_key()
+    client.previous_key_digest = client.key_digest
+    client.previous_key_expires_at = now + grace
+    client.key_digest = key_digest(key)
+    session.add(client)
+    _audit(session, "rotateClient", client)
+    session.commit()
+    return client, key
+
+
+def _audit(session: Session, action: str, client: ApiClient) -> None:
+    """Key lifecycle changes are made from the command line: their audit rows name it, and
+    the client changed (in the filter), never a key."""
+    from app.audit.models import AuditEvent
+
+    session.add(
+        AuditEvent(
+            client="jifen-cli", method="CLI", route=f"jifen clients {action}", action=action,
+            status=200, request_id="", jurisdictions="",
+            filter=json.dumps({"client": client.name}, ensure_ascii=False),
+        )
+    )  # fmt: skip
+
+
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
+def authenticate(session: Session, key: str, now: datetime) -> ApiClient | None:
+    """The client whose key this is, if it may be used at `now`: not revoked, not expired,
+    and for a rotated key still within its grace period."""
+    digest = key_digest(key)
+    client = session.exec(
+        select(ApiClient).where(
+            sa.or_(ApiClient.key_digest == digest, ApiClient.previous_key_digest == digest)
+        )
+    ).first()
+    if client is None or client.state(now) != "active":
+        return None
+    if not digests_match(client.key_digest, digest):
+        grace = client.previous_key_expires_at
+        if not digests_match(client.previous_key_digest or "", digest) or (
+            grace is None or grace <= now
+        ):
+            return None
+    return client
+
+
+def note_use(session: Session, client: ApiClient, now: datetime) -> None:
+    """Record when the client was last seen, at most once a minute (a write per request
+    would cost every request)."""
+    if client.last_used_at is not None and now - client.last_used_at < LAST_USED_EVERY:
+        return
+    session.execute(
+        sa.update(ApiClient).where(col(ApiClient.id) == client.id).values(last_used_at=now)
+    )
+    session.commit()

@@ -18,16 +18,20 @@ class Settings(BaseSettings):
         "sqlite:///./jifen.db",
         description="SQLAlchemy URL; PostgreSQL as postgresql+psycopg://user@host/db",
     )
-    host: str = "127.0.0.1"
-    port: int = 8000
-    workers: int = 1
-    log_level: str = "info"
+    host: str = Field("127.0.0.1", description="address `jifen serve` listens on")
+    port: int = Field(8000, description="port `jifen serve` listens on")
+    workers: int = Field(1, description="worker processes of `jifen serve`")
+    log_level: str = Field("info", description="log level: debug, info, warning, error")
     timezone: str = Field("Asia/Shanghai", description="'today' for as_of and record checks")
     policy_dir: Path = Field(DEFAULT_POLICY_DIR, description="folder of policy YAML files")
     load_policies: bool = Field(True, description="load the policy files at start-up")
     max_body_bytes: int = Field(1024 * 1024, description="request body limit (413 beyond)")
     max_import_bytes: int = Field(1024**3, description="body limit of a bulk import")
-    db_timeout_seconds: float = Field(5.0, description="connect and statement timeout")
+    db_timeout_seconds: float = Field(
+        5.0,
+        description="database connect, pool and statement timeout; any wait on PostgreSQL is"
+        " cut after it + 1 s",
+    )
     import_lease_seconds: int = Field(
         60,
         description="how long a bulk import's run holds its batch without storing a chunk;"
@@ -37,7 +41,7 @@ class Settings(BaseSettings):
         0, description="requests a client may make per minute (0: no limit)"
     )
     metrics_dir: Path | None = Field(
-        None, description="folder for the workers' metric samples (default: a temporary one)"
+        None, description="folder for the workers' metric samples (unset: a temporary one)"
     )
     shutdown_grace_seconds: int = Field(
         30, description="on SIGTERM, how long in-flight requests may take to finish"

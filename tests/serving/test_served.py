@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -193,3 +194,23 @@ def test_after_sigterm_new_connections_are_refused_with_several_workers(serve) -
     thread.join(timeout=30)
     assert result.get("status") == 201
     assert server.process.wait(timeout=30) in (0, -signal.SIGTERM)
+
+
+def test_a_revoked_key_is_refused_by_every_worker_at_the_next_request(serve) -> None:
+    server = serve(workers=2)
+    key = server.key("holders:read")
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        assert all(http.get("/v1/holders", headers=key).status_code == 200 for _ in range(10))
+        name = next(
+            line.split("\t")[0]
+            for line in subprocess.run(
+                [sys.executable, "-m", "app.cli", "clients", "list"],
+                capture_output=True, text=True, env=server.env, check=True,
+            ).stdout.splitlines()
+            if line.startswith("served-")
+        )  # fmt: skip
+        subprocess.run([sys.executable, "-m", "app.cli", "clients", "revoke", name],
+                       capture_output=True, text=True, env=server.env, check=True)  # fmt: skip
+        # New connections each time, so that both workers answer.
+        for _ in range(10):
+            assert httpx.get(f"{server.url}/v1/holders", headers=key).status_code == 401
