@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Path, Query, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -28,6 +28,7 @@ from app.core.errors import (
 )
 from app.core.i18n import tr
 from app.core.security import Scope
+from app.core.text import json_problems, storable
 from app.db.unit import UnitOfWork
 from app.idempotency.service import (
     Claim,
@@ -213,8 +214,12 @@ WritableHolder = Annotated[Holder, Depends(writable_holder)]
 ScorableHolder = Annotated[Holder, Depends(scorable_holder)]
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size, 1 to 500")]
+# Free text in a query: refused (422) when the database could not hold it.
+QueryText = AfterValidator(storable)
 Cursor = Annotated[
-    str | None, Query(max_length=200, description="Opaque: the next_cursor of the page before")
+    str | None,
+    Query(max_length=200, description="Opaque: the next_cursor of the page before"),
+    QueryText,
 ]
 
 JSON_TYPES = ("application/json",)
@@ -239,6 +244,8 @@ def json_body(model: type[M], media_types: tuple[str, ...] = JSON_TYPES) -> Call
                     f"请以 {' 或 '.join(media_types)} 提交请求体。",
                 )
             )
+        if problems := json_problems(raw):
+            raise InvalidInput(problems)
         try:
             return model.model_validate_json(raw or b"{}")
         except ValidationError as exc:

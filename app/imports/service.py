@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from app.clients.models import ApiClient
 from app.core.errors import FieldError, NotFound, errors_from_pydantic
 from app.core.i18n import in_language, tr
+from app.core.text import json_problems
 from app.db.bulk import insert_rows
 from app.idempotency.models import IdempotencyKey
 from app.idempotency.service import KEPT, Claim, check_key, forget_expired, in_flight
@@ -103,6 +104,9 @@ class ImportRun:
         """Parse and check a chunk of non-blank lines against what is stored."""
         parsed_lines = []
         for number, raw in lines:
+            if problems := json_problems(raw):
+                self.reject(number, problems)
+                continue
             try:
                 parsed = IMPORT_LINE.validate_json(raw)
             except ValidationError as exc:

@@ -314,6 +314,16 @@ def patch_holder(
                     field="permit.issued_on", message=tr("Cannot be after today.", "不能晚于今天。")
                 )
             )
+        # Both dates sent: the body breaks the rule by itself (SPEC §7 step 3, before 428);
+        # with one of them stored, it waits for the stored fields (step 4).
+        sent = patch.permit
+        if sent.issued_on and sent.valid_until and sent.valid_until < sent.issued_on:
+            errors.append(
+                FieldError(
+                    field="permit.valid_until",
+                    message=tr("Cannot be before permit.issued_on.", "不能早于 permit.issued_on。"),
+                )
+            )
     if errors:
         raise InvalidInput(errors)
     if if_match is None:

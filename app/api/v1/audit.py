@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from app.api.deps import AuditReader, Cursor, Limit, SessionDep, SettingsDep
+from app.api.deps import AuditReader, Cursor, Limit, QueryText, SessionDep, SettingsDep
 from app.audit.models import AuditEvent
 from app.audit.service import list_events
 from app.core.errors import invalid, problem_responses
@@ -87,9 +87,9 @@ def list_audit_events(
     session: SessionDep,
     settings: SettingsDep,
     holder_id: uuid.UUID | None = None,
-    client_name: Annotated[str | None, Query(alias="client", max_length=100)] = None,
+    client_name: Annotated[str | None, Query(alias="client", max_length=100), QueryText] = None,
     since: Annotated[
-        str | None, Query(max_length=40, description="RFC 3339 time or a date")
+        str | None, Query(max_length=40, description="RFC 3339 time or a date"), QueryText
     ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,

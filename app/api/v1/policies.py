@@ -29,6 +29,7 @@ from app.core.errors import (
     problem_responses,
 )
 from app.core.i18n import tr
+from app.core.text import MESSAGE, UNSTORABLE, unstorable_fields
 from app.policies import service
 from app.policies.schema import Name, PolicyError, PolicyYamlLoader, parse_policy
 from app.register.schemas import Page
@@ -119,7 +120,8 @@ def list_policies(
     },
 )
 def read_policy(client: AnyClient, session: SessionDep, policy_id: str) -> Any:
-    document = service.stored_document(session, policy_id)
+    # An id no database could hold names no policy (and PostgreSQL would refuse the query).
+    document = None if UNSTORABLE.search(policy_id) else service.stored_document(session, policy_id)
     if document is None:
         raise NotFound(tr("No such policy.", "没有这个政策版本。"))
     return JSONResponse(document)
@@ -192,6 +194,8 @@ def publish_policy(
     (422), the jurisdiction (403) and publication (422 when back-dated or a case fails)."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     document = _parse_document(body, media_type)
+    if unstorable := unstorable_fields(document):  # no stored id can hold such a text
+        raise InvalidInput([FieldError(field=f or "body", message=MESSAGE) for f in unstorable])
     stated = _stated_id(document)
     stored = service.stored_document(session, stated) if stated else None
     try:

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 
 from app.api.deps import (
@@ -40,6 +40,20 @@ class RankingPage(BaseModel):
     next_cursor: str | None
 
 
+def ranked_jurisdiction(
+    client: ScoresReader, catalogue: CatalogueDep, code: Annotated[str, Path()]
+) -> str:
+    """The path's jurisdiction: 404 when unknown, then 403 when not held; a dependency, so that
+    both come before the query's 422 (SPEC §7 status order, step 2 before step 3)."""
+    if not catalogue.known(code):
+        raise NotFound(tr("No such jurisdiction.", "没有这个辖区。"))
+    if not client.holds(code):
+        raise Forbidden(
+            tr(f"This client does not hold jurisdiction {code}.", f"此客户端无权访问辖区 {code}。")
+        )
+    return code
+
+
 @router.get(
     "/jurisdictions/{code}/ranking",
     operation_id="readRanking",
@@ -48,12 +62,10 @@ class RankingPage(BaseModel):
 )
 def read_ranking(
     request: Request,
-    client: ScoresReader,
+    code: Annotated[str, Depends(ranked_jurisdiction)],
     session: SessionDep,
-    catalogue: CatalogueDep,
     book: PolicyBookDep,
     today: TodayDep,
-    code: str,
     as_of: Annotated[date | None, Query(description="Default: today; fixed by the cursor")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -61,12 +73,6 @@ def read_ranking(
     """Holders with a valid permit at `as_of`, by points desc, then insurance months desc,
     residence months desc, holder id asc. The first page fixes a snapshot; its cursors read
     that snapshot even while records change (410 once it has expired)."""
-    if not catalogue.known(code):
-        raise NotFound(tr("No such jurisdiction.", "没有这个辖区。"))
-    if not client.holds(code):
-        raise Forbidden(
-            tr(f"This client does not hold jurisdiction {code}.", f"此客户端无权访问辖区 {code}。")
-        )
     if cursor is not None:
         snapshot, after_rank = ranking.snapshot_for_cursor(session, code, cursor)
     else:
