@@ -15,7 +15,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
-EXAMPLES_PER_OPERATION = 30
+# A fixed budget, drawn the same way in every run (derandomize): CI meets no case by chance
+# that a later run would not meet again.
+EXAMPLES_PER_OPERATION = 50
 # What issue #5 asks: no 5xx, documented status codes, media types and schemas. Not
 # "positive data acceptance": an opaque cursor or an unknown id is schema-valid and still 4xx.
 CHECKS = [
@@ -47,7 +49,7 @@ def test_operation_conforms_to_its_description(
     ran = 0
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
+    @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))  # fmt: skip
     def check(case: Any) -> None:
         nonlocal ran
