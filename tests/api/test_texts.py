@@ -1,5 +1,6 @@
 """Every human-readable text is ours, in English and in Chinese: validation errors name what is
-expected (never the validation library's sentence, a pattern or the value sent)."""
+expected (never the validation library's sentence, a pattern or the value sent), and operation
+summaries read as English sentences."""
 
 import json
 import re
@@ -339,3 +340,24 @@ def test_our_validators_answer_their_own_message_and_other_texts_are_not_echoed(
     assert (other, other.zh) == ("Invalid value.", "取值无效。")
     unknown = validation_message({"type": "a_type_we_never_saw", "msg": "Input should be 5"})
     assert (unknown, unknown.zh) == ("Invalid value.", "取值无效。")
+
+
+BARE_VERBS = {"Create", "List", "Read", "Delete", "Update", "Publish", "Simulate", "Lookup",
+              "Check", "Healthz", "Readyz"}  # fmt: skip
+
+
+def test_operation_summaries_read_as_english_sentences(app: Any) -> None:
+    operations = [
+        (path, method, operation)
+        for path, methods in app.openapi()["paths"].items()
+        for method, operation in methods.items()
+    ]
+    summaries = [operation.get("summary", "") for _, _, operation in operations]
+    assert len(summaries) == len(set(summaries)), "two operations share a summary"
+    for (path, method, _), summary in zip(operations, summaries, strict=True):
+        words = summary.split()
+        assert len(words) >= 2, (method, path, summary)
+        assert summary[0].isupper() and summary not in BARE_VERBS, (method, path, summary)
+        # A sentence, not a title-cased function name ("Read Residenceperiod").
+        assert not all(word[0].isupper() for word in words), (method, path, summary)
+        assert summary == summary.strip() and not summary.endswith("."), (method, path, summary)

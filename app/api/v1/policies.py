@@ -70,6 +70,7 @@ def _page(items: list[Any], key: str, limit: int, cursor: str | None) -> dict[st
 @router.get(
     "/jurisdictions",
     operation_id="listJurisdictions",
+    summary="List jurisdictions",
     response_model=Page[JurisdictionAnswer],
     responses=problem_responses(401, 403, 422),
 )
@@ -86,6 +87,7 @@ def list_jurisdictions(
 @router.get(
     "/jurisdictions/{code}/policies",
     operation_id="listPolicies",
+    summary="List a jurisdiction's policies",
     response_model=Page[PolicySummary],
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -114,6 +116,7 @@ def list_policies(
 @router.get(
     "/policies/{policy_id}",
     operation_id="readPolicy",
+    summary="Read a policy",
     responses={
         200: {"description": "The policy document (docs/policy-format.md) as JSON"},
         **problem_responses(401, 403, 404),
@@ -173,6 +176,7 @@ def _stated_id(document: Any) -> str | None:
 @router.post(
     "/policies",
     operation_id="publishPolicy",
+    summary="Publish a policy",
     status_code=status.HTTP_201_CREATED,
     responses={
         201: {"description": "Published: the document as served"},

@@ -43,6 +43,7 @@ class RankingPage(BaseModel):
 @router.get(
     "/jurisdictions/{code}/ranking",
     operation_id="readRanking",
+    summary="Read a jurisdiction's ranking",
     response_model=RankingPage,
     responses=problem_responses(401, 403, 404, 410, 422),
 )
