@@ -15,6 +15,7 @@ router = APIRouter(tags=["operations"])
 @router.get(
     "/metrics",
     operation_id="readMetrics",
+    summary="Read Prometheus metrics",
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
 )
@@ -24,7 +25,7 @@ def read_metrics() -> Response:
     return Response(body, media_type=content_type)
 
 
-@router.get("/healthz", operation_id="checkHealth")
+@router.get("/healthz", operation_id="checkHealth", summary="Check that the service is alive")
 def healthz() -> dict[str, str]:
     """The process is alive."""
     return {"status": "ok"}
@@ -33,6 +34,7 @@ def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     operation_id="checkReadiness",
+    summary="Check that the service is ready",
     responses={503: {"description": "Database unreachable or migrations not at head"}},
 )
 def readyz(request: Request) -> Any:

@@ -20,7 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core import metrics
-from app.core.i18n import VALIDATION_ZH, Message, in_language, preferred_language, tr
+from app.core.i18n import in_language, preferred_language, tr, validation_message
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("jifen.errors")
@@ -124,6 +124,8 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     for part in loc:
         if part in ("body", "query", "path", "header") and not path:
             continue
+        if part == "[key]":  # pydantic's marker for a bad mapping key: the key names it
+            continue
         if isinstance(part, int):
             path += f"[{part}]"
         else:
@@ -134,16 +136,12 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 def errors_from_pydantic(
     errors: list[dict[str, Any]], prefix: tuple[Any, ...] = ()
 ) -> list[FieldError]:
-    # Only `msg` is kept: pydantic's `input` would echo the client's value (maybe an ID number).
+    """Each error as our sentence in both languages: pydantic's `msg` is English only and can
+    quote a pattern, and its `input` would echo the client's value (maybe an ID number)."""
     return [
-        FieldError(field=field_path(prefix + tuple(e["loc"])), message=_message(e)) for e in errors
+        FieldError(field=field_path(prefix + tuple(e["loc"])), message=validation_message(e))
+        for e in errors
     ]
-
-
-def _message(error: dict[str, Any]) -> Message:
-    english = {"extra_forbidden": "Unknown field.", "missing": "Field required."}
-    en = english.get(error["type"], str(error["msg"]))
-    return tr(en, VALIDATION_ZH.get(error["type"], en))
 
 
 def problem_response(

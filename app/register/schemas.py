@@ -15,6 +15,7 @@ from pydantic import (
     model_serializer,
 )
 
+from app.core.i18n import tr
 from app.register.models import Housing, InsuranceType, PermitStatus
 
 DivisionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$"), Field(examples=["441702"])]
@@ -40,7 +41,8 @@ IdNumberText = Annotated[str, StringConstraints(min_length=1, max_length=18)]
 
 def _printable(value: str) -> str:
     if not value.isprintable():
-        raise ValueError("Control characters are not allowed.")
+        # A `Message`, so that the answer has it in both languages (`validation_message`).
+        raise ValueError(tr("Control characters are not allowed.", "不允许控制字符。"))
     return value
 
 

@@ -350,7 +350,13 @@ def patch_holder(
     valid_until = values.get("permit_valid_until", holder.permit_valid_until)
     if valid_until < issued_on:
         field = "permit.valid_until" if "permit_valid_until" in values else "permit.issued_on"
-        raise invalid(field, "permit.valid_until cannot be before permit.issued_on.")
+        raise invalid(
+            field,
+            tr(
+                "permit.valid_until cannot be before permit.issued_on.",
+                "permit.valid_until 不能早于 permit.issued_on。",
+            ),
+        )
     return _bump(session, holder, values)
 
 

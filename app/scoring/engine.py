@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from app.core.i18n import tr
 from app.policies.schema import (
     Adjustment,
     Alternative,
@@ -936,7 +937,10 @@ def run_policy_case(policy: Policy, case: PolicyCase) -> list[str]:
     for domain, on in (expected.projected_on or {}).items():
         checks.append((f"projected_on.{domain}", on, result.projected_on.get(domain)))
     return [
-        f"{case.name}: {field}: expected {_shown(want)}, got {_shown(got)}"
+        tr(
+            f"{case.name}: {field}: expected {_shown(want)}, got {_shown(got)}",
+            f"{case.name}：{field}：应为 {_shown(want)}，实际为 {_shown(got)}",
+        )
         for field, want, got in checks
         if want != got
     ]

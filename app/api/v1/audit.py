@@ -79,6 +79,7 @@ def _since(value: str | None, settings: Any) -> datetime | None:
 @router.get(
     "/audit",
     operation_id="listAuditEvents",
+    summary="List audit events",
     response_model=AuditPage,
     responses=problem_responses(401, 403, 422),
 )

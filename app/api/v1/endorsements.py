@@ -28,6 +28,7 @@ router = APIRouter(prefix="/v1/holders/{holder_id}/endorsements", tags=["records
 @router.post(
     "",
     operation_id="createEndorsement",
+    summary="Create an endorsement",
     status_code=status.HTTP_201_CREATED,
     response_model=EndorsementPublic,
     responses=problem_responses(400, 401, 403, 404, 415, 422),
@@ -54,6 +55,7 @@ def create_endorsement(
 @router.get(
     "",
     operation_id="listEndorsements",
+    summary="List endorsements",
     response_model=Page[EndorsementPublic],
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -67,6 +69,7 @@ def list_endorsements(
 @router.get(
     "/{endorsement_id}",
     operation_id="readEndorsement",
+    summary="Read an endorsement",
     name="read_endorsement",
     response_model=EndorsementPublic,
     responses=problem_responses(401, 403, 404),

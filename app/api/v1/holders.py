@@ -62,6 +62,7 @@ def holder_public(holder: Holder, client: ApiClient) -> HolderPublic:
 @router.post(
     "",
     operation_id="createHolder",
+    summary="Create a holder",
     status_code=status.HTTP_201_CREATED,
     response_model=HolderPublic,
     responses=problem_responses(400, 401, 403, 409, 415, 422),
@@ -88,6 +89,7 @@ def create_holder(
 @router.get(
     "",
     operation_id="listHolders",
+    summary="List holders",
     response_model=Page[HolderPublic],
     responses=problem_responses(401, 403, 422),
 )
@@ -125,6 +127,7 @@ def list_holders(
 @router.post(
     "/lookup",
     operation_id="lookupHolder",
+    summary="Look up a holder by ID number",
     response_model=HolderPublic,
     responses=problem_responses(400, 401, 403, 404, 415, 422),
     openapi_extra=request_body(HolderLookup),
@@ -146,6 +149,7 @@ def lookup_holder(
 @router.get(
     "/{holder_id}",
     operation_id="readHolder",
+    summary="Read a holder",
     name="read_holder",
     response_model=HolderPublic,
     responses=problem_responses(401, 403, 404),
@@ -158,6 +162,7 @@ def read_holder(client: HoldersReader, holder: ReadableHolder, response: Respons
 @router.patch(
     "/{holder_id}",
     operation_id="updateHolder",
+    summary="Update a holder's name or permit",
     response_model=HolderPublic,
     responses=problem_responses(400, 401, 403, 404, 412, 415, 422, 428),
     openapi_extra=request_body(HolderPatch, MERGE_PATCH_TYPES),

@@ -55,6 +55,7 @@ class ImportReport(BaseModel):
 @router.post(
     "/imports",
     operation_id="createImport",
+    summary="Create an import",
     status_code=status.HTTP_201_CREATED,
     response_model=ImportReport,
     responses={
@@ -232,6 +233,7 @@ def _set_digest(engine: Any, held: Any, digest: str) -> None:
 @router.get(
     "/imports/{import_id}",
     operation_id="readImport",
+    summary="Read an import's report",
     name="read_import",
     response_model=ImportReport,
     responses=problem_responses(401, 403, 404),

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 import yaml
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from app.api.deps import (
     AnyClient,
@@ -26,12 +26,13 @@ from app.core.errors import (
     InvalidInput,
     NotFound,
     UnsupportedMediaType,
+    errors_from_pydantic,
     problem_responses,
 )
-from app.core.i18n import tr
+from app.core.i18n import tr, validation_message
 from app.core.text import MESSAGE, UNSTORABLE, unstorable_fields
 from app.policies import service
-from app.policies.schema import Name, PolicyError, PolicyYamlLoader, parse_policy
+from app.policies.schema import Name, Policy, PolicyError, PolicyYamlLoader, parse_policy
 from app.register.schemas import Page
 from app.register.service import decode_key_cursor, encode_key_cursor
 
@@ -70,6 +71,7 @@ def _page(items: list[Any], key: str, limit: int, cursor: str | None) -> dict[st
 @router.get(
     "/jurisdictions",
     operation_id="listJurisdictions",
+    summary="List jurisdictions",
     response_model=Page[JurisdictionAnswer],
     responses=problem_responses(401, 403, 422),
 )
@@ -86,6 +88,7 @@ def list_jurisdictions(
 @router.get(
     "/jurisdictions/{code}/policies",
     operation_id="listPolicies",
+    summary="List a jurisdiction's policies",
     response_model=Page[PolicySummary],
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -114,6 +117,7 @@ def list_policies(
 @router.get(
     "/policies/{policy_id}",
     operation_id="readPolicy",
+    summary="Read a policy",
     responses={
         200: {"description": "The policy document (docs/policy-format.md) as JSON"},
         **problem_responses(401, 403, 404),
@@ -150,6 +154,19 @@ def _parse_document(request_body: bytes, media_type: str) -> Any:
     )
 
 
+def _document_errors(document: Any, exc: PolicyError) -> list[FieldError]:
+    """Why a policy document is refused, in both languages. `PolicyError` keeps pydantic's
+    English sentences, so a document that fails its types is checked again for the errors
+    themselves (the failing case only); the checks across fields give their own reasons."""
+    if not isinstance(document, dict):
+        return [FieldError(field="body", message=validation_message({"type": "model_type"}))]
+    try:
+        Policy.model_validate(document)
+    except ValidationError as validation:
+        return errors_from_pydantic(validation.errors(include_url=False))
+    return [FieldError(field=f or "body", message=m) for f, m in exc.problems]
+
+
 def _stated_id(document: Any) -> str | None:
     try:
         code, version = document["jurisdiction"]["code"], document["version"]
@@ -161,6 +178,7 @@ def _stated_id(document: Any) -> str | None:
 @router.post(
     "/policies",
     operation_id="publishPolicy",
+    summary="Publish a policy",
     status_code=status.HTTP_201_CREATED,
     responses={
         201: {"description": "Published: the document as served"},
@@ -203,8 +221,7 @@ def publish_policy(
     except PolicyError as exc:
         if stored is not None:
             raise service.other_content(stated) from None
-        errors = [FieldError(field=f or "body", message=m) for f, m in exc.problems]
-        raise InvalidInput(errors) from None
+        raise InvalidInput(_document_errors(document, exc)) from None
     if stored is not None:
         if stored != policy.served():
             raise service.other_content(policy.id)

@@ -57,6 +57,7 @@ def ranked_jurisdiction(
 @router.get(
     "/jurisdictions/{code}/ranking",
     operation_id="readRanking",
+    summary="Read a jurisdiction's ranking",
     response_model=RankingPage,
     responses=problem_responses(401, 403, 404, 410, 422),
 )

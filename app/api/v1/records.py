@@ -55,6 +55,8 @@ class RecordKind:
     path: str  # residence-periods
     singular: str  # ResidencePeriod, for operation ids
     plural: str
+    one: str  # "a residence period", for operation summaries
+    many: str  # "residence periods"
     model: type[Any]
     create_schema: type[BaseModel]
     public_schema: type[BaseModel]
@@ -63,15 +65,18 @@ class RecordKind:
 
 KINDS = [
     RecordKind(
-        "residence-periods", "ResidencePeriod", "ResidencePeriods", ResidencePeriod,
+        "residence-periods", "ResidencePeriod", "ResidencePeriods",
+        "a residence period", "residence periods", ResidencePeriod,
         ResidencePeriodCreate, ResidencePeriodPublic, ResidencePeriodPublic.model_validate,
     ),
     RecordKind(
-        "insurance-periods", "InsurancePeriod", "InsurancePeriods", InsurancePeriod,
+        "insurance-periods", "InsurancePeriod", "InsurancePeriods",
+        "an insurance period", "insurance periods", InsurancePeriod,
         InsurancePeriodCreate, InsurancePeriodPublic, _insurance_public,
     ),
     RecordKind(
-        "adjustments", "Adjustment", "Adjustments", Adjustment,
+        "adjustments", "Adjustment", "Adjustments",
+        "an adjustment", "adjustments", Adjustment,
         AdjustmentCreate, AdjustmentPublic, AdjustmentPublic.model_validate,
     ),
 ]  # fmt: skip
@@ -85,6 +90,7 @@ def records_router(kind: RecordKind) -> APIRouter:
     @router.post(
         "",
         operation_id=f"create{kind.singular}",
+        summary=f"Create {kind.one}",
         status_code=status.HTTP_201_CREATED,
         response_model=public_schema,
         responses=problem_responses(400, 401, 403, 404, 415, 422),
@@ -110,6 +116,7 @@ def records_router(kind: RecordKind) -> APIRouter:
     @router.get(
         "",
         operation_id=f"list{kind.plural}",
+        summary=f"List {kind.many}",
         response_model=Page[public_schema],  # type: ignore[valid-type]
         responses=problem_responses(401, 403, 404, 422),
     )
@@ -124,6 +131,7 @@ def records_router(kind: RecordKind) -> APIRouter:
     @router.get(
         "/{record_id}",
         operation_id=f"read{kind.singular}",
+        summary=f"Read {kind.one}",
         name=read_name,
         response_model=public_schema,
         responses=problem_responses(401, 403, 404),
@@ -134,6 +142,7 @@ def records_router(kind: RecordKind) -> APIRouter:
     @router.delete(
         "/{record_id}",
         operation_id=f"delete{kind.singular}",
+        summary=f"Delete {kind.one}",
         status_code=status.HTTP_204_NO_CONTENT,
         response_class=Response,
         responses=problem_responses(401, 403, 404),

@@ -33,6 +33,7 @@ router = APIRouter(prefix="/v1", tags=["scores"])
 @router.get(
     "/holders/{holder_id}/score",
     operation_id="readScore",
+    summary="Read a holder's score",
     response_model=ScoreAnswer,
     responses=problem_responses(401, 403, 404, 422),
 )
@@ -49,6 +50,7 @@ def read_score(
 @router.post(
     "/simulations",
     operation_id="simulateScore",
+    summary="Simulate a score",
     response_model=ScoreAnswer,
     responses=problem_responses(400, 401, 403, 415, 422),
     openapi_extra=request_body(SimulationRequest),
@@ -68,6 +70,7 @@ def simulate(
 @router.post(
     "/holders/{holder_id}/assessments",
     operation_id="createAssessment",
+    summary="Create an assessment",
     status_code=status.HTTP_201_CREATED,
     response_model=AssessmentAnswer,
     responses=problem_responses(400, 401, 403, 404, 415, 422),
@@ -95,6 +98,7 @@ def create_assessment(
 @router.get(
     "/assessments/{assessment_id}",
     operation_id="readAssessment",
+    summary="Read an assessment",
     name="read_assessment",
     response_model=AssessmentAnswer,
     responses=problem_responses(401, 403, 404),
