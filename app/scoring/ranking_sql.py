@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from app.policies.schema import Policy
 from app.register.codes import jurisdiction_prefix
 from app.scoring.calendar import Month
+from app.scoring.engine import TOTAL_POINTS_MAX
 
 _MONTH_INDEX = "(EXTRACT(YEAR FROM {0})::int * 12 + EXTRACT(MONTH FROM {0})::int - 1)"
 
@@ -127,9 +128,11 @@ insurance AS (
     )
 }
 -- Adjustments active at D, through the catalogue: a code counts once unless repeatable.
+-- Points are BIGINT and their sum NUMERIC: a repeatable code times its active records has no
+-- bound of its own; the total is held at :total_max before it is stored (an INTEGER column).
 catalogue AS (
     SELECT * FROM unnest(
-        CAST(:codes AS text[]), CAST(:points AS int[]), CAST(:repeatable AS boolean[])
+        CAST(:codes AS text[]), CAST(:points AS bigint[]), CAST(:repeatable AS boolean[])
     ) AS c(code, points, repeatable)
 ),
 adjustment_points AS (
@@ -145,10 +148,12 @@ adjustment_points AS (
 ),
 scored AS (
     SELECT v.id, COALESCE(r.months, 0) AS residence, COALESCE(i.months, 0) AS insurance,
-           GREATEST(0,
-               LEAST(:residence_cap, :residence_per_year * (COALESCE(r.months, 0) / 12))
-               + LEAST(:insurance_cap, :insurance_per_year * (COALESCE(i.months, 0) / 12))
-               + COALESCE(p.points, 0)) AS total
+           CAST(LEAST(CAST(:total_max AS bigint), GREATEST(0,
+               LEAST(CAST(:residence_cap AS bigint),
+                     CAST(:residence_per_year AS bigint) * (COALESCE(r.months, 0) / 12))
+               + LEAST(CAST(:insurance_cap AS bigint),
+                       CAST(:insurance_per_year AS bigint) * (COALESCE(i.months, 0) / 12))
+               + COALESCE(p.points, 0))) AS integer) AS total
     FROM valid v
     LEFT JOIN residence_months r ON r.holder_id = v.id
     LEFT JOIN insurance_months i ON i.holder_id = v.id
@@ -193,6 +198,7 @@ def rank_into_snapshot(
         "codes": [a.code for a in policy.adjustments],
         "points": [a.points for a in policy.adjustments],
         "repeatable": [a.repeatable for a in policy.adjustments],
+        "total_max": TOTAL_POINTS_MAX,
     }
     # The statement reads whole tables; joined row by row it takes hours. A planner that has no
     # statistics yet (just after a bulk load, before autovacuum's ANALYZE) takes the tables for
