@@ -129,6 +129,32 @@ DomainName = Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
 
+# Bounds on the numbers a policy carries (a 422 naming the field beyond them). Unbounded,
+# `points: 3000000000` was published and the ranking then failed on PostgreSQL (integer out of
+# range) while SQLite ranked it. Each bound is far beyond what a city could mean, and keeps the
+# ranking's arithmetic inside its types:
+# - points (an adjustment's, either sign; a year's; a cap; a `min_points`): 10,000. Real
+#   schemes count in tens or hundreds. A year's points times the years a date can span (under
+#   10,000) stay below 2^31, and so do two caps plus every entry of a catalogue that fits in a
+#   request; the SQL sums in BIGINT anyway. Only a repeatable entry active in some 200,000
+#   records could pass the INTEGER column that stores totals: see `engine.TOTAL_POINTS_MAX`.
+# - months (`min_residence_months`, `min_insurance_months`): 1,200, a hundred years.
+# - gaps a continuous run may span: 3,660 days and 120 months, ten years either way; a run
+#   with longer gaps is not continuous in any sense a city could mean.
+# - `endorsement_months`: 1 to 120; an endorsement of 0 months would renew nothing, and permits
+#   are renewed every year or two, not once a decade.
+POINTS_MAX = 10_000
+MONTHS_MAX = 1_200
+GAP_DAYS_MAX = 3_660
+GAP_MONTHS_MAX = 120
+ENDORSEMENT_MONTHS_MAX = 120
+Points = Annotated[StrictInt, Field(ge=0, le=POINTS_MAX)]
+SignedPoints = Annotated[StrictInt, Field(ge=-POINTS_MAX, le=POINTS_MAX)]
+Months = Annotated[StrictInt, Field(ge=0, le=MONTHS_MAX)]
+GapDays = Annotated[StrictInt, Field(ge=0, le=GAP_DAYS_MAX)]
+GapMonths = Annotated[StrictInt, Field(ge=0, le=GAP_MONTHS_MAX)]
+EndorsementMonths = Annotated[StrictInt, Field(ge=1, le=ENDORSEMENT_MONTHS_MAX)]
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -176,25 +202,24 @@ class Jurisdiction(_Model):
 
 class PermitRules(_Model):
     # Shown to users only (SPEC §5): no rule of §6 uses it.
-    min_residence_months: NonNegativeInt
-    # An endorsement of 0 months would renew nothing.
-    endorsement_months: PositiveInt
+    min_residence_months: Months
+    endorsement_months: EndorsementMonths
 
 
 class ResidenceIndicator(_Model):
-    points_per_year: NonNegativeInt
-    cap: NonNegativeInt
+    points_per_year: Points
+    cap: Points
     counting: Counting = "cumulative"
-    max_gap_days: NonNegativeInt | None = None
+    max_gap_days: GapDays | None = None
     reference: Reference | None = None
 
 
 class InsuranceIndicator(_Model):
     types: list[InsuranceType] = []  # [] counts every type (SPEC §5)
-    points_per_year: NonNegativeInt
-    cap: NonNegativeInt
+    points_per_year: Points
+    cap: Points
     counting: Counting = "cumulative"
-    max_gap_months: NonNegativeInt | None = None
+    max_gap_months: GapMonths | None = None
     reference: Reference | None = None
 
 
@@ -205,7 +230,7 @@ class Indicators(_Model):
 
 class Adjustment(_Model):
     code: Code
-    points: StrictInt
+    points: SignedPoints
     name: Name
     repeatable: StrictBool = False
     reference: Reference | None = None
@@ -228,9 +253,9 @@ class Alternative(_Model):
     """
 
     valid_permit: StrictBool = True
-    min_points: Annotated[NonNegativeInt | None, Present] = None
-    min_residence_months: Annotated[NonNegativeInt | None, Present] = None
-    min_insurance_months: Annotated[NonNegativeInt | None, Present] = None
+    min_points: Annotated[Points | None, Present] = None
+    min_residence_months: Annotated[Months | None, Present] = None
+    min_insurance_months: Annotated[Months | None, Present] = None
     current_district_in: Annotated[list[DivisionCode] | None, Present] = None
     current_district_not_in: Annotated[list[DivisionCode] | None, Present] = None
     current_housing_in: Annotated[list[Housing] | None, Present] = None

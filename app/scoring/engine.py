@@ -303,6 +303,19 @@ def active_adjustments(
     ]
 
 
+# The largest total points: what a ranking entry's `total_points` column (a 32-bit integer)
+# holds. The policy's bounds (`schema.POINTS_MAX`) keep every other sum far below it; only a
+# repeatable adjustment active in some 200,000 records of one holder could pass it. Such a
+# total is held at this ceiling, in scores and in both rankings alike, rather than answer 500.
+TOTAL_POINTS_MAX = 2**31 - 1
+
+
+def bounded_total(residence_points: int, insurance_points: int, adjustment_points: int) -> int:
+    """SPEC §6.3: `max(0, residence + insurance + adjustments)`, at most `TOTAL_POINTS_MAX`."""
+    total = residence_points + insurance_points + adjustment_points
+    return min(TOTAL_POINTS_MAX, max(0, total))
+
+
 # --- requirements and levels (SPEC §6.3, §6.4) -------------------------------------------------
 
 
@@ -454,11 +467,10 @@ def facts_at(records: Records, policy: Policy, d: date) -> Facts:
     active = active_adjustments(records.adjustments, d, policy.adjustments)
     current = current_residence(records.residence_periods, d, jurisdiction_prefix(code))
     return Facts(
-        total_points=max(
-            0,
-            indicator_points(residence, indicators.residence)
-            + indicator_points(insurance, indicators.insurance)
-            + sum(a.points for a in active),
+        total_points=bounded_total(
+            indicator_points(residence, indicators.residence),
+            indicator_points(insurance, indicators.insurance),
+            sum(a.points for a in active),
         ),
         residence_months=residence,
         insurance_months=insurance,
@@ -581,11 +593,10 @@ class _Timeline:
         adjustment_points, codes = self._adjustments_at(d)
         district, housing, area = self._current_at(d)
         return Facts(
-            total_points=max(
-                0,
-                indicator_points(residence, indicators.residence)
-                + indicator_points(insurance, indicators.insurance)
-                + adjustment_points,
+            total_points=bounded_total(
+                indicator_points(residence, indicators.residence),
+                indicator_points(insurance, indicators.insurance),
+                adjustment_points,
             ),
             residence_months=residence,
             insurance_months=insurance,

@@ -23,23 +23,31 @@ from sqlalchemy.engine import Connection
 from app.policies.schema import Policy
 from app.register.codes import jurisdiction_prefix
 from app.scoring.calendar import Month
+from app.scoring.engine import TOTAL_POINTS_MAX
 
 _MONTH_INDEX = "(EXTRACT(YEAR FROM {0})::int * 12 + EXTRACT(MONTH FROM {0})::int - 1)"
 
 
 def _latest_run_months(name: str, months: str, *, continuous: str, gap: str, d: str) -> str:
-    """CTEs turning `{name}(holder_id, s, e)`, half-open intervals clipped at D, into
+    """CTEs turning `{name}(holder_id, seq, s, e)`, half-open intervals clipped at D, into
     `{name}_months(holder_id, months)`: the same steps for days and for months (SPEC §6.2).
 
     An interval opens a new island unless it starts on or before the furthest end so far
     (overlapping or touching intervals merge); `months` counts an island [s, e). With
     continuous counting the run is the islands after the last gap longer than `gap`, and it
     must end within `gap` of D; gaps never count.
+
+    Every window has a unique order, so that no answer depends on how the planner sorts. The
+    intervals are ordered by `(s, e, seq)`: a holder may record two identical periods, and the
+    two windows that mark and number the islands must see them in the same order (were the one
+    that opens an island numbered after its twin, the twin would join the island before). The
+    merged islands of a holder are disjoint and apart, so their `s` alone is unique.
     """
     return f"""
 {name}_marked AS (
-    SELECT holder_id, s, e, CASE WHEN s <= MAX(e) OVER (
-        PARTITION BY holder_id ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+    SELECT holder_id, seq, s, e, CASE WHEN s <= MAX(e) OVER (
+        PARTITION BY holder_id ORDER BY s, e, seq
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
     ) THEN 0 ELSE 1 END AS opens
     FROM {name}
 ),
@@ -51,8 +59,9 @@ def _latest_run_months(name: str, months: str, *, continuous: str, gap: str, d: 
         SELECT holder_id, MIN(s) AS s, MAX(e) AS e
         FROM (
             SELECT holder_id, s, e,
-                   SUM(opens) OVER (PARTITION BY holder_id ORDER BY s, e ROWS UNBOUNDED PRECEDING)
-                       AS island
+                   SUM(opens) OVER (
+                       PARTITION BY holder_id ORDER BY s, e, seq ROWS UNBOUNDED PRECEDING
+                   ) AS island
             FROM {name}_marked
         ) numbered
         GROUP BY holder_id, island
@@ -87,7 +96,8 @@ WITH valid AS (
 -- Residence: matching periods clipped to [start, min(end, D)); those starting at D or later
 -- are empty and dropped. Days.
 residence AS (
-    SELECT r.holder_id, r.start_date AS s, LEAST(COALESCE(r.end_date, :as_of), :as_of) AS e
+    SELECT r.holder_id, r.seq, r.start_date AS s,
+           LEAST(COALESCE(r.end_date, :as_of), :as_of) AS e
     FROM residence_periods r JOIN valid v ON v.id = r.holder_id
     WHERE r.district LIKE :prefix AND r.start_date < :as_of
 ),{
@@ -102,7 +112,7 @@ residence AS (
 -- Insurance: month indexes of matching periods of the counted types, as half-open ranges
 -- [first, last + 1) clipped at D's month (only months ended before D count). Months.
 insurance AS (
-    SELECT i.holder_id, {_MONTH_INDEX.format("i.start_month")} AS s,
+    SELECT i.holder_id, i.seq, {_MONTH_INDEX.format("i.start_month")} AS s,
            LEAST(COALESCE({_MONTH_INDEX.format("i.end_month")} + 1, :month_of_d_index),
                  :month_of_d_index) AS e
     FROM insurance_periods i JOIN valid v ON v.id = i.holder_id
@@ -118,9 +128,11 @@ insurance AS (
     )
 }
 -- Adjustments active at D, through the catalogue: a code counts once unless repeatable.
+-- Points are BIGINT and their sum NUMERIC: a repeatable code times its active records has no
+-- bound of its own; the total is held at :total_max before it is stored (an INTEGER column).
 catalogue AS (
     SELECT * FROM unnest(
-        CAST(:codes AS text[]), CAST(:points AS int[]), CAST(:repeatable AS boolean[])
+        CAST(:codes AS text[]), CAST(:points AS bigint[]), CAST(:repeatable AS boolean[])
     ) AS c(code, points, repeatable)
 ),
 adjustment_points AS (
@@ -136,10 +148,12 @@ adjustment_points AS (
 ),
 scored AS (
     SELECT v.id, COALESCE(r.months, 0) AS residence, COALESCE(i.months, 0) AS insurance,
-           GREATEST(0,
-               LEAST(:residence_cap, :residence_per_year * (COALESCE(r.months, 0) / 12))
-               + LEAST(:insurance_cap, :insurance_per_year * (COALESCE(i.months, 0) / 12))
-               + COALESCE(p.points, 0)) AS total
+           CAST(LEAST(CAST(:total_max AS bigint), GREATEST(0,
+               LEAST(CAST(:residence_cap AS bigint),
+                     CAST(:residence_per_year AS bigint) * (COALESCE(r.months, 0) / 12))
+               + LEAST(CAST(:insurance_cap AS bigint),
+                       CAST(:insurance_per_year AS bigint) * (COALESCE(i.months, 0) / 12))
+               + COALESCE(p.points, 0))) AS integer) AS total
     FROM valid v
     LEFT JOIN residence_months r ON r.holder_id = v.id
     LEFT JOIN insurance_months i ON i.holder_id = v.id
@@ -184,6 +198,7 @@ def rank_into_snapshot(
         "codes": [a.code for a in policy.adjustments],
         "points": [a.points for a in policy.adjustments],
         "repeatable": [a.repeatable for a in policy.adjustments],
+        "total_max": TOTAL_POINTS_MAX,
     }
     # The statement reads whole tables; joined row by row it takes hours. A planner that has no
     # statistics yet (just after a bulk load, before autovacuum's ANALYZE) takes the tables for

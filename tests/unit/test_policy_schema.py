@@ -315,3 +315,47 @@ def test_an_unquoted_district_code_in_yaml_is_refused() -> None:
     with pytest.raises(PolicyError) as raised:
         load_policy_yaml(text, "x.yaml")
     assert raised.value.field == "jurisdiction.districts[0].code"
+
+
+# Every number a policy carries is bounded (issue 15): (path, lowest, highest) allowed.
+BOUNDS = [
+    ("adjustments[0].points", -10_000, 10_000),
+    ("adjustments[1].points", -10_000, 10_000),
+    ("indicators.residence.points_per_year", 0, 10_000),
+    ("indicators.residence.cap", 0, 10_000),
+    ("indicators.residence.max_gap_days", 0, 3_660),
+    ("indicators.insurance.points_per_year", 0, 10_000),
+    ("indicators.insurance.cap", 0, 10_000),
+    ("indicators.insurance.max_gap_months", 0, 120),
+    ("permit.min_residence_months", 0, 1_200),
+    ("permit.endorsement_months", 1, 120),
+    ("domains.education[1].requires.min_points", 0, 10_000),
+    ("domains.education[2].requires.min_residence_months", 0, 1_200),
+    ("domains.education[1].requires.min_insurance_months", 0, 1_200),
+    ("domains.settlement[0].requires.any_of[2].min_points", 0, 10_000),
+    ("domains.settlement[0].requires.any_of[0].min_residence_months", 0, 1_200),
+    ("domains.settlement[0].requires.any_of[1].min_insurance_months", 0, 1_200),
+]
+
+
+@pytest.mark.parametrize(("path", "lowest", "highest"), BOUNDS)
+def test_numbers_at_their_bounds_are_accepted(path: str, lowest: int, highest: int) -> None:
+    for value in (lowest, highest):
+        data = served()
+        at(path, value)(data)
+        parse_policy(data, "x")
+
+
+@pytest.mark.parametrize(("path", "lowest", "highest"), BOUNDS)
+def test_numbers_beyond_their_bounds_name_the_field(path: str, lowest: int, highest: int) -> None:
+    for value, reason in (
+        (highest + 1, f"less than or equal to {highest}"),
+        (lowest - 1, f"greater than or equal to {lowest}"),
+        (3_000_000_000, f"less than or equal to {highest}"),  # the value that broke PostgreSQL
+    ):
+        data = served()
+        at(path, value)(data)
+        with pytest.raises(PolicyError) as raised:
+            parse_policy(data, "x")
+        assert (raised.value.field, raised.value.problems) == (path, [(path, raised.value.reason)])
+        assert reason in raised.value.reason
