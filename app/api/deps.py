@@ -129,12 +129,11 @@ def _authenticated(request: Request, session: SessionDep) -> ApiClient:
     request.state.client_id = client.id
     settings: Settings = request.app.state.settings
     if settings.rate_limit_per_minute > 0:
-        # Its own short transaction: other workers must see the count now, not when this
-        # request's unit of work commits.
-        with Session(request.app.state.engine) as counting:
-            count_request(
-                counting, client.id, settings.rate_limit_per_minute, request.app.state.clock()
-            )
+        # On the request's own connection: a second one would wait for the write lock this
+        # request's unit of work holds (SQLite) or double the pool's load (PostgreSQL). Inside
+        # a unit the count is seen by other workers when it commits, and a client's concurrent
+        # writes wait on its window's row meanwhile.
+        count_request(session, client.id, settings.rate_limit_per_minute, now)
     return client
 
 

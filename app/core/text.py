@@ -52,7 +52,7 @@ def json_problems(raw: bytes, prefix: str = "") -> list[FieldError]:
         return []
     try:
         data = json.loads(raw)
-    except ValueError:  # not JSON: the caller's parser says so
+    except (ValueError, RecursionError):  # not JSON, or too deep: the caller's parser says so
         return []
     return [
         FieldError(field=f"{prefix}{field}" if field else prefix.rstrip(".") or "body",

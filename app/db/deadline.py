@@ -51,14 +51,15 @@ class Watchdog:
         while True:
             time.sleep(POLL_SECONDS)
             now = time.monotonic()
+            # Under the lock: the waiting statement disarms (and only then may its connection
+            # be closed and its descriptor reused) only after the cut is done.
             with self._lock:
                 late = [key for key, (deadline, *_) in self._waiting.items() if deadline <= now]
-                waiting = [self._waiting.pop(key)[1:] for key in late]
-            for connection, fd in waiting:
-                # Only a connection still open on the same socket: a closed one's descriptor
-                # may belong to another socket by now.
-                if not connection.closed and connection.pgconn.socket == fd:
-                    _cut(fd)
+                for key in late:
+                    _, connection, fd = self._waiting.pop(key)
+                    with contextlib.suppress(Exception):  # the watchdog itself must not die
+                        if not connection.closed and connection.pgconn.socket == fd:
+                            _cut(fd)
 
 
 def _cut(fd: int) -> None:

@@ -23,7 +23,14 @@ from app.core.i18n import in_language, tr
 from app.core.text import json_problems
 from app.db.bulk import insert_rows
 from app.idempotency.models import IdempotencyKey
-from app.idempotency.service import KEPT, Claim, check_key, forget_expired, in_flight
+from app.idempotency.service import (
+    KEPT,
+    Claim,
+    Replay,
+    check_key,
+    forget_expired,
+    in_flight,
+)
 from app.imports.models import ImportBatch
 from app.imports.schemas import IMPORT_LINE, HolderLine
 from app.policies.catalogue import Catalogue
@@ -358,19 +365,32 @@ def claim_batch(
         select(IdempotencyKey).where(
             IdempotencyKey.client_id == client.id, IdempotencyKey.key == key
         )
-    ).one()
+    ).first()
+    if first is None:  # the key was forgotten after 24 hours; its old batch forgets it too
+        session.execute(
+            sa.update(ImportBatch)
+            .where(col(ImportBatch.client_id) == client.id)
+            .where(col(ImportBatch.idempotency_key) == key)
+            .values(idempotency_key=None)
+        )
+        session.commit()
+        return claim_batch(session, client, key, now, lease)
     if first.status is not None:
         return first
-    interrupted = session.exec(
+    interrupted = session.exec(  # the key's own batch: they share the run's token
         select(ImportBatch).where(
             ImportBatch.client_id == client.id,
             ImportBatch.idempotency_key == key,
-            ImportBatch.state == "running",
+            ImportBatch.claim_token == first.claim_token,
         )
     ).first()
-    if interrupted is None or (
-        interrupted.lease_until is not None and interrupted.lease_until > now
-    ):
+    if interrupted is None:
+        raise in_flight(60)
+    if interrupted.state != "running":
+        # It was read to its end but its answer was not kept (the process died or the
+        # database failed in between): its report is the answer.
+        raise Replay(*_finished_answer(interrupted))
+    if interrupted.lease_until is not None and interrupted.lease_until > now:
         raise in_flight(60)
     took = session.execute(
         sa.update(ImportBatch)
@@ -389,6 +409,27 @@ def claim_batch(
     session.commit()
     session.refresh(interrupted)
     return interrupted, Claim(client.id, key, token)
+
+
+def _finished_answer(batch: ImportBatch) -> tuple[int, dict[str, str], bytes]:
+    report = {
+        "id": str(batch.id),
+        "state": batch.state,
+        "lines": batch.lines,
+        "stored": batch.stored,
+        "rejected": json.loads(batch.rejected),
+    }
+    if batch.state == "too_large":
+        body = {
+            "type": "about:blank",
+            "title": "Content Too Large",
+            "status": 413,
+            "detail": "The batch passed the size limit: it stopped there.",
+            "report": report,
+        }
+        return 413, {"content-type": "application/problem+json"}, json.dumps(body).encode()
+    headers = {"content-type": "application/json", "location": f"/v1/imports/{batch.id}"}
+    return 201, headers, json.dumps(report, ensure_ascii=False).encode()
 
 
 def let_go(session: Session, batch: ImportBatch, now: datetime) -> None:

@@ -119,3 +119,14 @@ def test_unstorable_text_is_never_a_5xx_and_names_its_field(
                 operation,
                 response.text,
             )
+
+
+def test_a_deeply_nested_body_with_an_escape_is_a_4xx(
+    http: TestClient, auth: dict[str, str]
+) -> None:
+    nested = "[" * 5000 + "]" * 5000
+    body = ('{"name": "\\u0000", "n": ' + nested + "}").encode()
+    response = http.post(
+        "/v1/holders", content=body, headers={**auth, "Content-Type": "application/json"}
+    )
+    assert 400 <= response.status_code < 500, response.text

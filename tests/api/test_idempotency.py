@@ -208,3 +208,16 @@ def test_rate_limit_answers_429_with_retry_after(
     assert http.get("/v1/holders", headers=make_key(["holders:read"])).status_code == 200
     app.state.clock = lambda: start + timedelta(seconds=50)
     assert http.get("/v1/holders", headers=key).status_code == 200
+
+
+def test_rate_limit_counts_writes_too(limited: tuple[Any, TestClient], make_key: Any) -> None:
+    """A write's unit of work holds the database (SQLite's write lock): its count is taken on
+    the same connection, not a second one that would wait for it."""
+    app, http = limited
+    key = make_key(["holders:write"])
+    start = datetime(2026, 1, 1, 9, 0, 10, tzinfo=UTC)
+    app.state.clock = lambda: start
+    statuses = [
+        http.post("/v1/holders", json=holder_body(), headers=key).status_code for _ in range(4)
+    ]
+    assert statuses == [201, 201, 201, 429]

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.clients.service import create_client
+from app.imports.models import ImportBatch
 from app.imports.service import ImportRun, claim_batch
 from app.policies.service import PolicyCache
 from app.register.models import Holder, InsurancePeriod, ResidencePeriod
@@ -288,3 +289,20 @@ def test_a_batch_whose_run_holds_it_is_409(
     )
     assert busy.status_code == 409
     assert http.get(f"/v1/imports/{batch_id}", headers=auth).json()["state"] == "running"
+
+
+def test_a_batch_read_to_its_end_whose_answer_was_not_kept_answers_its_report(
+    app: Any, http: TestClient, engine: sa.Engine, shipped_policies: list[str]
+) -> None:
+    body = ndjson(*_lines(10, 1))
+    batch_id, auth = _interrupted_batch(engine, "nightly-9", body, app.state.clock())
+    with Session(engine) as session:  # read to its end, then the process died before the key
+        session.execute(sa.update(ImportBatch).where(ImportBatch.id == uuid.UUID(batch_id))
+                        .values(state="stored", lease_until=None))  # fmt: skip
+        session.commit()
+    retried = http.post(
+        "/v1/imports", content=body, headers={**auth, **NDJSON, "Idempotency-Key": "nightly-9"}
+    )
+    assert retried.status_code == 201, retried.text
+    assert retried.headers["idempotent-replayed"] == "true"
+    assert retried.json()["id"] == batch_id and retried.json()["state"] == "stored"
