@@ -155,6 +155,38 @@ def holder_body(
     }
 
 
+def store_holder(
+    http: TestClient, auth: dict[str, str], records: dict[str, Any], **permit: Any
+) -> str:
+    """A new holder (`permit` as `holder_body` takes it, `jurisdiction` included) and its
+    records, `{"residence_periods": [...], "insurance_periods": [...], "adjustments": [...]}`,
+    each list in order; the holder's id."""
+    holder = http.post("/v1/holders", json=holder_body(**permit), headers=auth)
+    assert holder.status_code == 201, holder.text
+    holder_id: str = holder.json()["id"]
+    for path in ("residence_periods", "insurance_periods", "adjustments"):
+        for record in records.get(path, []):
+            url = f"/v1/holders/{holder_id}/{path.replace('_', '-')}"
+            response = http.post(url, json=record, headers=auth)
+            assert response.status_code == 201, response.text
+    return holder_id
+
+
+def read_score(
+    http: TestClient, auth: dict[str, str], holder_id: str, as_of: str, policy_id: str
+) -> dict[str, Any]:
+    """The holder's score at `as_of`, which must come from `policy_id`."""
+    response = http.get(f"/v1/holders/{holder_id}/score", params={"as_of": as_of}, headers=auth)
+    assert response.status_code == 200, response.text
+    score: dict[str, Any] = response.json()
+    assert score["policy"]["id"] == policy_id
+    return score
+
+
+def levels(score: dict[str, Any]) -> dict[str, int]:
+    return {e["domain"]: e["level"] for e in score["entitlements"]}
+
+
 @pytest.fixture
 def new_holder(http: TestClient, auth: dict[str, str]) -> Callable[..., dict[str, Any]]:
     def create(**kwargs: Any) -> dict[str, Any]:

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from tests.api.test_scores import WORKED_PERMIT, store_holder
-from tests.conftest import FIXTURES, holder_body
+from tests.api.test_scores import WORKED_PERMIT
+from tests.conftest import FIXTURES, holder_body, store_holder
 
 DOCUMENT = json.loads(
     (Path(__file__).resolve().parents[2] / "openapi" / "openapi.json").read_text()

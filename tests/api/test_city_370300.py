@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import levels, read_score, store_holder
+
 AS_OF = "2023-01-01"
 DOCUMENT = "关于进一步深化户籍管理制度改革促进城乡融合区域协调发展的意见（淄政发〔2021〕9号）"
 URBAN = ["subdistrict", "town"]
@@ -45,31 +47,16 @@ def since(code: str, start: str = "2022-06-01", end: str | None = None) -> dict:
 def scored(
     http: TestClient,
     auth: dict[str, str],
-    new_holder: Any,
     residence: list[dict] | None = None,
     insurance: list[dict] | None = None,
     adjustments: list[dict] | None = None,
     **permit: Any,
 ) -> dict[str, Any]:
     permit = {"issued_on": "2022-01-01", "valid_until": "2023-12-31", **permit}
-    holder = new_holder(jurisdiction="370300", **permit)
-    for path, records in (
-        ("residence-periods", residence or []),
-        ("insurance-periods", insurance or []),
-        ("adjustments", adjustments or []),
-    ):
-        for record in records:
-            response = http.post(f"/v1/holders/{holder['id']}/{path}", json=record, headers=auth)
-            assert response.status_code == 201, response.text
-    response = http.get(f"/v1/holders/{holder['id']}/score", params={"as_of": AS_OF}, headers=auth)
-    assert response.status_code == 200, response.text
-    score: dict[str, Any] = response.json()
-    assert score["policy"]["id"] == "370300@2021-12-29"
-    return score
-
-
-def levels(score: dict[str, Any]) -> dict[str, int]:
-    return {e["domain"]: e["level"] for e in score["entitlements"]}
+    records = {"residence_periods": residence or [], "insurance_periods": insurance or [],
+               "adjustments": adjustments or []}  # fmt: skip
+    holder_id = store_holder(http, auth, records, jurisdiction="370300", **permit)
+    return read_score(http, auth, holder_id, AS_OF, "370300@2021-12-29")
 
 
 def entitlement(score: dict[str, Any], domain: str) -> dict[str, Any]:
@@ -116,13 +103,12 @@ def test_settlement_paths(
     http: TestClient,
     auth: dict[str, str],
     shipped_policies: list[str],
-    new_holder: Any,
     residence: list[dict],
     insurance: list[dict],
     adjustments: list[dict],
     settlement: int,
 ) -> None:
-    score = scored(http, auth, new_holder, residence, insurance, adjustments)
+    score = scored(http, auth, residence, insurance, adjustments)
     # 五(十): the services come with the valid permit, whatever else the holder has.
     assert levels(score) == {
         "education": 1,
@@ -133,9 +119,9 @@ def test_settlement_paths(
 
 
 def test_a_home_in_a_xiang_misses_only_城镇(
-    http: TestClient, auth: dict[str, str], shipped_policies: list[str], new_holder: Any
+    http: TestClient, auth: dict[str, str], shipped_policies: list[str]
 ) -> None:
-    score = scored(http, auth, new_holder, [home("370323", XIANG_YIYUAN, "owned")])
+    score = scored(http, auth, [home("370323", XIANG_YIYUAN, "owned")])
     settlement = entitlement(score, "settlement")
     assert settlement["next"]["missing"] == {
         "any_of": [
@@ -153,15 +139,14 @@ def test_a_home_in_a_xiang_misses_only_城镇(
 
 
 def test_settlement_needs_no_permit_but_services_do(
-    http: TestClient, auth: dict[str, str], shipped_policies: list[str], new_holder: Any
+    http: TestClient, auth: dict[str, str], shipped_policies: list[str]
 ) -> None:
-    suspended = scored(http, auth, new_holder, adjustments=[since("talent")], status="suspended")
+    suspended = scored(http, auth, adjustments=[since("talent")], status="suspended")
     assert suspended["permit_valid"] is False
     assert levels(suspended) == {"education": 0, "healthcare": 0, "housing": 0, "settlement": 1}
     expired = scored(
         http,
         auth,
-        new_holder,
         [home("370302", TOWN_ZICHUAN, "owned", start="2020-01-01")],
         issued_on="2021-01-01",
         valid_until="2022-12-31",
@@ -169,18 +154,17 @@ def test_settlement_needs_no_permit_but_services_do(
     assert expired["permit_valid"] is False
     assert levels(expired) == {"education": 0, "healthcare": 0, "housing": 0, "settlement": 1}
     # The permit's last day still counts.
-    last_day = scored(http, auth, new_holder, valid_until=AS_OF)
+    last_day = scored(http, auth, valid_until=AS_OF)
     assert levels(last_day) == {"education": 1, "healthcare": 1, "housing": 1, "settlement": 0}
 
 
 def test_services_come_at_once_ten_years_change_no_level(
-    http: TestClient, auth: dict[str, str], shipped_policies: list[str], new_holder: Any
+    http: TestClient, auth: dict[str, str], shipped_policies: list[str]
 ) -> None:
-    new = scored(http, auth, new_holder, [home("370303", SUBDISTRICT_ZHANGDIAN, "rented")])
+    new = scored(http, auth, [home("370303", SUBDISTRICT_ZHANGDIAN, "rented")])
     veteran = scored(
         http,
         auth,
-        new_holder,
         [home("370321", "370321101", "owned", start="2013-01-01")],
         [
             {"district": "370321", "type": "pension", "start_month": "2013-01"},
@@ -199,12 +183,11 @@ def test_services_come_at_once_ten_years_change_no_level(
 
 
 def test_references_carry_their_basis(
-    http: TestClient, auth: dict[str, str], shipped_policies: list[str], new_holder: Any
+    http: TestClient, auth: dict[str, str], shipped_policies: list[str]
 ) -> None:
     score = scored(
         http,
         auth,
-        new_holder,
         [home("370305", TOWN_LINZI, "rented")],
         [{"district": "370305", "type": "pension", "start_month": "2021-01"}],
         [since(code) for code in ("rental_owner_consent", "kin_in_city", "kin_rural", "talent")],

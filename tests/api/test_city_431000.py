@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import levels, read_score, store_holder
+
 AS_OF = "2026-01-01"  # the holders' permits run from 2020-01-01 to 2026-12-31
 DOCUMENT = "郴州市人民政府关于进一步推进户籍制度改革的实施意见"
 ALL_DISTRICTS = [
@@ -32,34 +34,18 @@ STEP_BY_STEP = {"education", "housing"}
 def _holder(
     http: TestClient,
     auth: dict[str, str],
-    new_holder: Any,
     residence: list[dict[str, Any]] | None = None,
     insurance: list[dict[str, Any]] | None = None,
     adjustments: list[dict[str, Any]] | None = None,
     **permit: Any,
 ) -> str:
-    holder_id: str = new_holder(jurisdiction="431000", **permit)["id"]
-    for path, records in (
-        ("residence-periods", residence or []),
-        ("insurance-periods", insurance or []),
-        ("adjustments", adjustments or []),
-    ):
-        for record in records:
-            response = http.post(f"/v1/holders/{holder_id}/{path}", json=record, headers=auth)
-            assert response.status_code == 201, response.text
-    return holder_id
+    records = {"residence_periods": residence or [], "insurance_periods": insurance or [],
+               "adjustments": adjustments or []}  # fmt: skip
+    return store_holder(http, auth, records, jurisdiction="431000", **permit)
 
 
 def _score(http: TestClient, auth: dict[str, str], holder_id: str) -> dict[str, Any]:
-    response = http.get(f"/v1/holders/{holder_id}/score", params={"as_of": AS_OF}, headers=auth)
-    assert response.status_code == 200, response.text
-    score: dict[str, Any] = response.json()
-    assert score["policy"]["id"] == "431000@2016-01-06"
-    return score
-
-
-def _levels(score: dict[str, Any]) -> dict[str, int]:
-    return {e["domain"]: e["level"] for e in score["entitlements"]}
+    return read_score(http, auth, holder_id, AS_OF, "431000@2016-01-06")
 
 
 def _home(township: str | None, start_date: str = "2025-09-01") -> dict[str, Any]:
@@ -105,35 +91,34 @@ def test_settlement_follows_the_township(
     http: TestClient,
     auth: dict[str, str],
     shipped_policies: list[str],
-    new_holder: Any,
     township: str | None,
     insurance_from: str | None,
     settles: int,
 ) -> None:
     home = _home(township)
     insurance = [_pension(home["district"], insurance_from)] if insurance_from else []
-    holder_id = _holder(http, auth, new_holder, [home], insurance)
-    assert _levels(_score(http, auth, holder_id))["settlement"] == settles
+    holder_id = _holder(http, auth, [home], insurance)
+    assert levels(_score(http, auth, holder_id))["settlement"] == settles
 
 
 def test_medical_insurance_counts_as_urban_social_insurance(
-    http: TestClient, auth: dict[str, str], shipped_policies: list[str], new_holder: Any
+    http: TestClient, auth: dict[str, str], shipped_policies: list[str]
 ) -> None:
     medical = {"district": "431003", "type": "medical", "start_month": "2025-07"}
-    holder_id = _holder(http, auth, new_holder, [_home("431003002")], [medical])
+    holder_id = _holder(http, auth, [_home("431003002")], [medical])
     score = _score(http, auth, holder_id)
     assert score["components"][1]["months"] == 6
-    assert _levels(score)["settlement"] == 1
+    assert levels(score)["settlement"] == 1
 
 
 def test_family_living_with_a_settler_settles_in_the_central_city(
-    http: TestClient, auth: dict[str, str], shipped_policies: list[str], new_holder: Any
+    http: TestClient, auth: dict[str, str], shipped_policies: list[str]
 ) -> None:
     family = [{"code": "family_of_settler", "effective_from": "2025-09-01"}]
-    in_subdistrict = _holder(http, auth, new_holder, [_home("431002003")], adjustments=family)
-    in_township = _holder(http, auth, new_holder, [_home("431002202")], adjustments=family)
+    in_subdistrict = _holder(http, auth, [_home("431002003")], adjustments=family)
+    in_township = _holder(http, auth, [_home("431002202")], adjustments=family)
     score = _score(http, auth, in_subdistrict)
-    assert _levels(score)["settlement"] == 1
+    assert levels(score)["settlement"] == 1
     items = score["components"][2]["items"]
     assert items == [
         {
@@ -143,13 +128,13 @@ def test_family_living_with_a_settler_settles_in_the_central_city(
         }
     ]
     assert score["total_points"] == 0
-    assert _levels(_score(http, auth, in_township))["settlement"] == 0
+    assert levels(_score(http, auth, in_township))["settlement"] == 0
 
 
 def test_what_a_township_holder_is_missing_to_settle(
-    http: TestClient, auth: dict[str, str], shipped_policies: list[str], new_holder: Any
+    http: TestClient, auth: dict[str, str], shipped_policies: list[str]
 ) -> None:
-    holder_id = _holder(http, auth, new_holder, [_home("431002201")])
+    holder_id = _holder(http, auth, [_home("431002201")])
     settlement = _score(http, auth, holder_id)["entitlements"][3]
     assert settlement["domain"] == "settlement"
     assert settlement["level"] == 0
@@ -166,13 +151,13 @@ def test_what_a_township_holder_is_missing_to_settle(
 
 
 def test_services_at_once_are_tier_one_without_points(
-    http: TestClient, auth: dict[str, str], shipped_policies: list[str], new_holder: Any
+    http: TestClient, auth: dict[str, str], shipped_policies: list[str]
 ) -> None:
-    holder_id = _holder(http, auth, new_holder, [_home("431002001")])
+    holder_id = _holder(http, auth, [_home("431002001")])
     score = _score(http, auth, holder_id)
     assert score["total_points"] == 0
     assert [e["domain"] for e in score["entitlements"]] == DOMAINS
-    assert _levels(score) == {"education": 1, "healthcare": 1, "housing": 0, "settlement": 0}
+    assert levels(score) == {"education": 1, "healthcare": 1, "housing": 0, "settlement": 0}
     for entitlement in score["entitlements"]:
         if entitlement["domain"] in AT_ONCE:
             reference = entitlement["tier"]["reference"]
@@ -186,19 +171,18 @@ def test_services_at_once_are_tier_one_without_points(
 
 
 def test_ten_years_here_stand_higher_than_a_new_holder(
-    http: TestClient, auth: dict[str, str], shipped_policies: list[str], new_holder: Any
+    http: TestClient, auth: dict[str, str], shipped_policies: list[str]
 ) -> None:
-    new = _holder(http, auth, new_holder, [_home("431003002", "2025-12-01")])
+    new = _holder(http, auth, [_home("431003002", "2025-12-01")])
     veteran = _holder(
         http,
         auth,
-        new_holder,
         [_home("431003002", "2016-01-01")],
         [_pension("431003", "2016-01")],
     )
     new_score, veteran_score = _score(http, auth, new), _score(http, auth, veteran)
     assert veteran_score["total_points"] == 20 + 30
-    new_levels, veteran_levels = _levels(new_score), _levels(veteran_score)
+    new_levels, veteran_levels = levels(new_score), levels(veteran_score)
     assert veteran_levels == {"education": 2, "healthcare": 1, "housing": 2, "settlement": 1}
     for domain in STEP_BY_STEP:
         assert veteran_levels[domain] > new_levels[domain], domain
@@ -219,7 +203,7 @@ def test_ten_years_here_stand_higher_than_a_new_holder(
 
 
 @pytest.mark.parametrize(
-    ("residence_from", "insurance_from", "points", "levels"),
+    ("residence_from", "insurance_from", "points", "expected"),
     [
         # full years to 2026-01-01: residence 2 points each, insurance 3 points each
         ("2023-01-01", "2025-01", 6 + 3, {"education": 1, "housing": 0}),
@@ -234,28 +218,27 @@ def test_step_by_step_thresholds(
     http: TestClient,
     auth: dict[str, str],
     shipped_policies: list[str],
-    new_holder: Any,
     residence_from: str,
     insurance_from: str | None,
     points: int,
-    levels: dict[str, int],
+    expected: dict[str, int],
 ) -> None:
     insurance = [_pension("431025", insurance_from)] if insurance_from else []
-    holder_id = _holder(http, auth, new_holder, [_home("431025101", residence_from)], insurance)
+    holder_id = _holder(http, auth, [_home("431025101", residence_from)], insurance)
     score = _score(http, auth, holder_id)
     assert score["total_points"] == points
-    assert {d: _levels(score)[d] for d in levels} == levels
+    assert {d: levels(score)[d] for d in expected} == expected
 
 
 def test_basic_health_reaches_residents_without_a_valid_permit(
-    http: TestClient, auth: dict[str, str], shipped_policies: list[str], new_holder: Any
+    http: TestClient, auth: dict[str, str], shipped_policies: list[str]
 ) -> None:
-    suspended = _holder(http, auth, new_holder, [_home("431003102")], status="suspended")
+    suspended = _holder(http, auth, [_home("431003102")], status="suspended")
     score = _score(http, auth, suspended)
     assert score["permit_valid"] is False
-    assert _levels(score) == {"education": 0, "healthcare": 1, "housing": 0, "settlement": 1}
+    assert levels(score) == {"education": 0, "healthcare": 1, "housing": 0, "settlement": 1}
     # With no home in the city either, basic health is closed too.
-    nowhere = _holder(http, auth, new_holder, status="suspended")
+    nowhere = _holder(http, auth, status="suspended")
     health = _score(http, auth, nowhere)["entitlements"][1]
     assert health["level"] == 0
     assert health["next"]["missing"] == {
@@ -270,10 +253,9 @@ def test_no_bonus_or_deduction_the_document_never_grants(
     http: TestClient,
     auth: dict[str, str],
     shipped_policies: list[str],
-    new_holder: Any,
     code: str,
 ) -> None:
-    holder_id = _holder(http, auth, new_holder)
+    holder_id = _holder(http, auth)
     response = http.post(
         f"/v1/holders/{holder_id}/adjustments",
         json={"code": code, "effective_from": "2025-01-01"},

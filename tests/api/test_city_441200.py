@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import holder_body
+from tests.conftest import levels, store_holder
 
 REPORT = "广东肇庆市以实现“零门槛”入户目标推进户籍制度改革"
 DOMAINS = ["education", "healthcare", "housing", "settlement"]
@@ -34,24 +34,10 @@ def holder(http: TestClient, auth: dict[str, str], shipped_policies: list[str]) 
         insurance: list[dict[str, Any]] | None = None,
         adjustments: list[dict[str, Any]] | None = None,
     ) -> Any:
-        body = holder_body(
-            "441200",
-            **(
-                permit
-                or {"issued_on": "2016-09-15", "valid_until": "2018-09-15", "status": "active"}
-            ),
-        )
-        created = http.post("/v1/holders", json=body, headers=auth)
-        assert created.status_code == 201, created.text
-        holder_id = created.json()["id"]
-        for path, records in (
-            ("residence-periods", residence or []),
-            ("insurance-periods", insurance or []),
-            ("adjustments", adjustments or []),
-        ):
-            for record in records:
-                response = http.post(f"/v1/holders/{holder_id}/{path}", json=record, headers=auth)
-                assert response.status_code == 201, response.text
+        permit = permit or {"issued_on": "2016-09-15", "valid_until": "2018-09-15"}
+        records = {"residence_periods": residence or [], "insurance_periods": insurance or [],
+                   "adjustments": adjustments or []}  # fmt: skip
+        holder_id = store_holder(http, auth, records, jurisdiction="441200", **permit)
 
         def score(as_of: str) -> dict[str, Any]:
             response = http.get(
@@ -64,10 +50,6 @@ def holder(http: TestClient, auth: dict[str, str], shipped_policies: list[str]) 
         return score
 
     return create
-
-
-def levels(score: dict[str, Any]) -> dict[str, int]:
-    return {e["domain"]: e["level"] for e in score["entitlements"]}
 
 
 def entitlement(score: dict[str, Any], domain: str) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import levels, read_score, store_holder
+
 POLICY_ID = "441700@2016-04-11"
 AS_OF = "2020-01-01"
 DOCUMENT = "阳江市进一步推进户籍制度改革工作方案"
@@ -23,30 +25,15 @@ DOCUMENT = "阳江市进一步推进户籍制度改革工作方案"
 def _score(
     http: TestClient,
     auth: dict[str, str],
-    new_holder: Any,
     residence: Sequence[dict[str, Any]] = (),
     insurance: Sequence[dict[str, Any]] = (),
     adjustments: Sequence[dict[str, Any]] = (),
     **permit: Any,
 ) -> dict[str, Any]:
-    holder = new_holder(**{"issued_on": "2017-01-01", "valid_until": "2020-12-31", **permit})
-    for path, records in (
-        ("residence-periods", residence),
-        ("insurance-periods", insurance),
-        ("adjustments", adjustments),
-    ):
-        for record in records:
-            response = http.post(f"/v1/holders/{holder['id']}/{path}", json=record, headers=auth)
-            assert response.status_code == 201, response.text
-    response = http.get(f"/v1/holders/{holder['id']}/score", params={"as_of": AS_OF}, headers=auth)
-    assert response.status_code == 200, response.text
-    score: dict[str, Any] = response.json()
-    assert score["policy"]["id"] == POLICY_ID
-    return score
-
-
-def _levels(score: dict[str, Any]) -> dict[str, int]:
-    return {e["domain"]: e["level"] for e in score["entitlements"]}
+    records = {"residence_periods": residence, "insurance_periods": insurance,
+               "adjustments": adjustments}  # fmt: skip
+    permit = {"issued_on": "2017-01-01", "valid_until": "2020-12-31", **permit}
+    return read_score(http, auth, store_holder(http, auth, records, **permit), AS_OF, POLICY_ID)
 
 
 def _home(township: str | None, start: str = "2019-05-01", **extra: Any) -> dict[str, Any]:
@@ -94,14 +81,13 @@ def test_a_home_alone_settles_in_a_town_or_yangchuns_city_proper(
     http: TestClient,
     auth: dict[str, str],
     shipped_policies: list[str],
-    new_holder: Any,
     home: dict[str, Any],
     settlement: int,
 ) -> None:
-    score = _score(http, auth, new_holder, residence=[home])
+    score = _score(http, auth, residence=[home])
     assert score["total_points"] == 0  # 8 months of residence, no insurance, no adjustment
     # (e) Equal compulsory education (三(四)11) and community health (三(四)13) at once.
-    assert _levels(score) == {
+    assert levels(score) == {
         "education": 1, "healthcare": 1, "housing": 0, "settlement": settlement,
     }  # fmt: skip
 
@@ -132,23 +118,21 @@ def test_jiangchengs_city_proper_needs_three_years_of_social_insurance(
     http: TestClient,
     auth: dict[str, str],
     shipped_policies: list[str],
-    new_holder: Any,
     insurance: list[dict[str, Any]],
     months: int,
     settlement: int,
 ) -> None:
     home = _home("441702001", start="2017-01-01")
-    score = _score(http, auth, new_holder, residence=[home], insurance=insurance)
+    score = _score(http, auth, residence=[home], insurance=insurance)
     assert [c.get("months") for c in score["components"][:2]] == [36, months]
-    assert _levels(score)["settlement"] == settlement
+    assert levels(score)["settlement"] == settlement
 
 
 def test_two_years_in_jiangcheng_subdistrict_settle_when_the_third_is_paid(
-    http: TestClient, auth: dict[str, str], shipped_policies: list[str], new_holder: Any
+    http: TestClient, auth: dict[str, str], shipped_policies: list[str]
 ) -> None:
     score = _score(
-        http, auth, new_holder,
-        residence=[_home("441702001", start="2018-01-01")],
+        http, auth, residence=[_home("441702001", start="2018-01-01")],
         insurance=[_pension("441702", "2018-01")],
     )  # fmt: skip
     # 2 full years of each: 2 × 2 + 2 × 3 = 10 points.
@@ -163,16 +147,15 @@ def test_two_years_in_jiangcheng_subdistrict_settle_when_the_third_is_paid(
 
 
 def test_a_home_with_no_township_never_settles_by_area(
-    http: TestClient, auth: dict[str, str], shipped_policies: list[str], new_holder: Any
+    http: TestClient, auth: dict[str, str], shipped_policies: list[str]
 ) -> None:
     # (c) Ten years in Jiangcheng, insured throughout, but the home's township is not recorded.
     score = _score(
-        http, auth, new_holder,
-        residence=[_home(None, district="441702", start="2010-01-01")],
+        http, auth, residence=[_home(None, district="441702", start="2010-01-01")],
         insurance=[_pension("441702", "2010-01")],
     )  # fmt: skip
     assert score["total_points"] == 50  # 20 (10 years, the cap) + 30 (10 years)
-    assert _levels(score) == {"education": 2, "healthcare": 2, "housing": 2, "settlement": 0}
+    assert levels(score) == {"education": 2, "healthcare": 2, "housing": 2, "settlement": 0}
     settlement = score["entitlements"][3]
     alternatives = settlement["next"]["missing"]["any_of"]
     assert alternatives[0] == {"area_kinds": ["town"]}
@@ -182,25 +165,24 @@ def test_a_home_with_no_township_never_settles_by_area(
 
 
 def test_ten_years_stand_above_a_new_holder(
-    http: TestClient, auth: dict[str, str], shipped_policies: list[str], new_holder: Any
+    http: TestClient, auth: dict[str, str], shipped_policies: list[str]
 ) -> None:
-    new = _score(http, auth, new_holder, residence=[_home("441702002", start="2019-06-01")])
+    new = _score(http, auth, residence=[_home("441702002", start="2019-06-01")])
     ten_years = _score(
-        http, auth, new_holder,
-        residence=[_home("441702002", start="2010-01-01")],
+        http, auth, residence=[_home("441702002", start="2010-01-01")],
         insurance=[_pension("441702", "2010-01")],
     )  # fmt: skip
-    assert _levels(new) == {"education": 1, "healthcare": 1, "housing": 0, "settlement": 0}
-    assert _levels(ten_years) == {
+    assert levels(new) == {"education": 1, "healthcare": 1, "housing": 0, "settlement": 0}
+    assert levels(ten_years) == {
         "education": 2, "healthcare": 2, "housing": 2, "settlement": 1,
     }  # fmt: skip
 
 
 def test_public_school_enrolment_is_never_gated(
-    http: TestClient, auth: dict[str, str], shipped_policies: list[str], new_holder: Any
+    http: TestClient, auth: dict[str, str], shipped_policies: list[str]
 ) -> None:
     # (e) 三(四)11: equal compulsory education for every school-age child, no points or years.
-    new = _score(http, auth, new_holder, residence=[_home("441702001", start="2019-12-01")])
+    new = _score(http, auth, residence=[_home("441702001", start="2019-12-01")])
     education = new["entitlements"][0]
     assert (education["domain"], education["level"], new["total_points"]) == ("education", 1, 0)
     assert [s["code"] for s in education["services"]] == ["public_school_enrolment"]
@@ -209,19 +191,17 @@ def test_public_school_enrolment_is_never_gated(
     }  # fmt: skip
     # Guaranteed to residents, not to the permit: a lapsed permit with a home here keeps it...
     lapsed = _score(
-        http, auth, new_holder,
-        residence=[_home("441721101", start="2015-01-01")],
+        http, auth, residence=[_home("441721101", start="2015-01-01")],
         issued_on="2018-01-01", valid_until="2019-12-31",
     )  # fmt: skip
     assert lapsed["permit_valid"] is False
-    assert _levels(lapsed) == {"education": 1, "healthcare": 1, "housing": 0, "settlement": 1}
+    assert levels(lapsed) == {"education": 1, "healthcare": 1, "housing": 0, "settlement": 1}
     # ...and a lapsed permit with no home in the city has nothing here.
     gone = _score(
-        http, auth, new_holder,
-        residence=[_home("441702001", start="2015-01-01", end_date="2019-10-01")],
+        http, auth, residence=[_home("441702001", start="2015-01-01", end_date="2019-10-01")],
         issued_on="2015-06-01", valid_until="2019-12-31",
     )  # fmt: skip
-    assert _levels(gone) == {"education": 0, "healthcare": 0, "housing": 0, "settlement": 0}
+    assert levels(gone) == {"education": 0, "healthcare": 0, "housing": 0, "settlement": 0}
 
 
 @pytest.mark.parametrize(
@@ -237,17 +217,15 @@ def test_qualifications_settle_and_carry_no_points(
     http: TestClient,
     auth: dict[str, str],
     shipped_policies: list[str],
-    new_holder: Any,
     code: str,
     home: dict[str, Any] | None,
 ) -> None:
     score = _score(
-        http, auth, new_holder,
-        residence=[home] if home else [],
+        http, auth, residence=[home] if home else [],
         adjustments=[{"code": code, "effective_from": "2019-01-01"}],
     )  # fmt: skip
     assert score["total_points"] == 0
-    assert _levels(score)["settlement"] == 1
+    assert levels(score)["settlement"] == 1
     adjustments = score["components"][2]
     clause = "三(三)8" if code == "kin_in_city" else "三(三)9"
     assert adjustments["items"] == [
@@ -257,11 +235,10 @@ def test_qualifications_settle_and_carry_no_points(
 
 
 def test_every_reference_in_an_answer_says_its_basis(
-    http: TestClient, auth: dict[str, str], shipped_policies: list[str], new_holder: Any
+    http: TestClient, auth: dict[str, str], shipped_policies: list[str]
 ) -> None:
     score = _score(
-        http, auth, new_holder,
-        residence=[_home("441704001", start="2010-01-01")],
+        http, auth, residence=[_home("441704001", start="2010-01-01")],
         insurance=[_pension("441704", "2010-01")],
         adjustments=[{"code": "college_degree", "effective_from": "2010-07-01"}],
     )  # fmt: skip

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import levels, read_score
+
 POLICY = "621000@2022-04-02"
 DOCUMENT = "庆阳市人民政府办公室关于加快户籍人口城镇化工作的实施意见"
 AS_OF = "2024-06-01"  # inside the default permit of tests.conftest (2020-01-01 to 2026-12-31)
@@ -42,15 +44,7 @@ def _home(
 
 
 def _score(http: TestClient, auth: dict[str, str], holder_id: str) -> dict[str, Any]:
-    response = http.get(f"/v1/holders/{holder_id}/score", params={"as_of": AS_OF}, headers=auth)
-    assert response.status_code == 200, response.text
-    score: dict[str, Any] = response.json()
-    assert score["policy"]["id"] == POLICY
-    return score
-
-
-def _levels(score: dict[str, Any]) -> dict[str, int]:
-    return {e["domain"]: e["level"] for e in score["entitlements"]}
+    return read_score(http, auth, holder_id, AS_OF, POLICY)
 
 
 def _settlement(score: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +79,7 @@ def test_the_home_path_follows_the_places_the_document_names(
     holder_id = _holder(new_holder)
     _home(http, auth, holder_id, district, township)
     score = _score(http, auth, holder_id)
-    assert _levels(score) == {"education": 1, "healthcare": 1, "housing": 0, "settlement": settles}
+    assert levels(score) == {"education": 1, "healthcare": 1, "housing": 0, "settlement": settles}
 
 
 def test_a_home_in_a_xiang_shows_every_path_it_could_take(
@@ -180,7 +174,7 @@ def test_qualifications_settle_with_their_own_conditions(
     _post(http, auth, holder_id, "adjustments", record)
     score = _score(http, auth, holder_id)
     assert score["total_points"] == 0
-    assert _levels(score) == {"education": 1, "healthcare": 1, "housing": 0, "settlement": settles}
+    assert levels(score) == {"education": 1, "healthcare": 1, "housing": 0, "settlement": settles}
 
 
 def test_the_old_catch_all_graduate_code_is_not_in_the_catalogue(
@@ -203,7 +197,7 @@ def test_education_is_guaranteed_without_a_permit_to_residents(
     # services need a valid permit; settlement never does.
     living_here = _holder(new_holder, status="suspended")
     _home(http, auth, living_here, "621022", "621022100")
-    assert _levels(_score(http, auth, living_here)) == {
+    assert levels(_score(http, auth, living_here)) == {
         "education": 1, "healthcare": 0, "housing": 0, "settlement": 1,
     }  # fmt: skip
     moved_away = _holder(new_holder, status="suspended")
@@ -211,7 +205,7 @@ def test_education_is_guaranteed_without_a_permit_to_residents(
           {"district": "621022", "township": "621022100", "start_date": "2023-03-01",
            "end_date": "2024-05-01"})  # fmt: skip
     score = _score(http, auth, moved_away)
-    assert _levels(score) == {"education": 0, "healthcare": 0, "housing": 0, "settlement": 0}
+    assert levels(score) == {"education": 0, "healthcare": 0, "housing": 0, "settlement": 0}
     assert score["entitlements"][0]["next"]["missing"] == {
         "any_of": [{"valid_permit": True}, {"district": {"in": ALL_DISTRICTS}}]
     }
@@ -229,7 +223,7 @@ def test_ten_years_here_moves_no_tier_and_earns_residence_points_only(
     score = _score(http, auth, holder_id)
     assert [(c["months"], c["points"]) for c in score["components"][:2]] == [(120, 20), (120, 0)]
     assert score["total_points"] == 20
-    assert _levels(score) == {"education": 1, "healthcare": 1, "housing": 0, "settlement": 1}
+    assert levels(score) == {"education": 1, "healthcare": 1, "housing": 0, "settlement": 1}
 
 
 def test_every_number_shown_carries_its_basis(

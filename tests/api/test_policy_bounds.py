@@ -18,8 +18,7 @@ from fastapi.testclient import TestClient
 from app.policies.schema import load_policy_yaml
 from app.scoring.engine import TOTAL_POINTS_MAX
 from tests.api.test_ranking import AS_OF, PERMIT, _walk
-from tests.api.test_scores import store_holder
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, store_holder
 
 PUBLISHED = "441700@bounds"
 

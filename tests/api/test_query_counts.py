@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from tests.api.test_scores import store_holder
+from tests.conftest import store_holder
 
 PERMIT = {"issued_on": "2019-03-01", "valid_until": "2030-12-31", "status": "active"}
 

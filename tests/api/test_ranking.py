@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from app.scoring.models import RankingSnapshot
-from tests.api.test_scores import store_holder
 from tests.api.test_simulation_equivalence import random_holder
+from tests.conftest import store_holder
 
 PERMIT = {"issued_on": "2019-01-01", "valid_until": "2030-12-31", "status": "active"}
 AS_OF = "2024-01-01"

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.scoring.ranking_sql import RANK_INTO_SNAPSHOT
 from tests.api.test_ranking import AS_OF, PERMIT, _walk
-from tests.api.test_scores import store_holder
+from tests.conftest import store_holder
 
 # The example policy (SPEC §5): residence cumulative, 2 points a year (cap 20); insurance
 # pension only, continuous with gaps of at most 3 months, 3 points a year (cap 45). D 2024-01-01.

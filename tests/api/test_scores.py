@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import holder_body
+from tests.conftest import store_holder
 from tests.worked_example import SPEC_SCORE_JSON
 
 # SPEC §6.5, as other systems would send it.
@@ -28,20 +28,6 @@ WORKED_RECORDS = {
 
 # SPEC §7's score response, but for the holder id, which each test supplies.
 WORKED_SCORE_2022_03_01 = {k: v for k, v in SPEC_SCORE_JSON.items() if k != "holder_id"}
-
-
-def store_holder(
-    http: TestClient, auth: dict[str, str], records: dict[str, Any], **permit: Any
-) -> str:
-    holder = http.post("/v1/holders", json=holder_body(**permit), headers=auth)
-    assert holder.status_code == 201, holder.text
-    holder_id: str = holder.json()["id"]
-    for path in ("residence_periods", "insurance_periods", "adjustments"):
-        for record in records.get(path, []):
-            url = f"/v1/holders/{holder_id}/{path.replace('_', '-')}"
-            response = http.post(url, json=record, headers=auth)
-            assert response.status_code == 201, response.text
-    return holder_id
 
 
 @pytest.fixture

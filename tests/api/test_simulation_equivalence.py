@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.test_scores import store_holder
+from tests.conftest import store_holder
 
 DISTRICTS = {
     "441700": ["441702", "441704", "441721", "441781", "440106"],

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -125,17 +126,15 @@ def test_restart_leaves_no_stale_samples(serve) -> None:
     assert 'route="/healthz"' not in text  # the first run's requests are gone
 
 
-def test_in_flight_requests_finish_on_sigterm(serve) -> None:
-    server = serve(workers=1)
-    key = server.key()
-    result: dict[str, int] = {}
-    body = holder_body()
+def _slow_create(server: Any, pause: float) -> tuple[threading.Thread, dict[str, int]]:
+    """A create whose body stops for `pause` seconds after its first bytes, sent from a thread;
+    its status lands in the dict."""
+    key, result, body = server.key(), {}, json.dumps(holder_body()).encode()
 
     def trickle() -> Iterator[bytes]:
-        text = json.dumps(body).encode()
-        yield text[:10]
-        time.sleep(1.5)  # SIGTERM arrives while the body is still coming
-        yield text[10:]
+        yield body[:10]
+        time.sleep(pause)
+        yield body[10:]
 
     def send() -> None:
         response = httpx.post(f"{server.url}/v1/holders", content=trickle(),
@@ -144,6 +143,12 @@ def test_in_flight_requests_finish_on_sigterm(serve) -> None:
 
     thread = threading.Thread(target=send)
     thread.start()
+    return thread, result
+
+
+def test_in_flight_requests_finish_on_sigterm(serve) -> None:
+    server = serve(workers=1)
+    thread, result = _slow_create(server, 1.5)  # SIGTERM arrives while the body is coming
     time.sleep(0.5)
     server.process.send_signal(signal.SIGTERM)
     thread.join(timeout=30)
@@ -169,23 +174,7 @@ def test_after_sigterm_new_connections_are_refused_with_several_workers(serve) -
     """Not accepted and then reset when the server exits: refused at once, while the
     requests in flight finish."""
     server = serve(workers=2)
-    key = server.key()
-    result: dict[str, int] = {}
-    body = holder_body()
-
-    def trickle() -> Iterator[bytes]:
-        text = json.dumps(body).encode()
-        yield text[:10]
-        time.sleep(3)  # still coming when the new connection is tried
-        yield text[10:]
-
-    def send() -> None:
-        response = httpx.post(f"{server.url}/v1/holders", content=trickle(),
-                              headers={**key, "Content-Type": "application/json"}, timeout=30)  # fmt: skip
-        result["status"] = response.status_code
-
-    thread = threading.Thread(target=send)
-    thread.start()
+    thread, result = _slow_create(server, 3)  # still coming when the new connection is tried
     time.sleep(0.5)
     server.process.send_signal(signal.SIGTERM)
     time.sleep(1.5)  # the supervisor looks at its signals twice a second
