@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.audit.models import AuditEvent
 from app.clients.models import ALL_JURISDICTIONS, ApiClient
 from app.core.errors import Conflict, invalid
 from app.core.i18n import tr
@@ -128,8 +129,6 @@ def rotate_client(
 def _audit(session: Session, action: str, client: ApiClient) -> None:
     """Key lifecycle changes are made from the command line: their audit rows name it, and
     the client changed (in the filter), never a key."""
-    from app.audit.models import AuditEvent
-
     session.add(
         AuditEvent(
             client="jifen-cli", method="CLI", route=f"jifen clients {action}", action=action,

@@ -318,13 +318,7 @@ def get_report(
     state = batch.state
     if state == "running" and (batch.lease_until is None or batch.lease_until <= now):
         state = "interrupted"
-    report = {
-        "id": str(batch.id),
-        "state": state,
-        "lines": batch.lines,
-        "stored": batch.stored,
-        "rejected": json.loads(batch.rejected),
-    }
+    report = stored_report(batch, state)
     if state in ("running", "interrupted"):
         report["last_line"] = batch.last_line
     return report
@@ -411,14 +405,19 @@ def claim_batch(
     return interrupted, Claim(client.id, key, token)
 
 
-def _finished_answer(batch: ImportBatch) -> tuple[int, dict[str, str], bytes]:
-    report = {
+def stored_report(batch: ImportBatch, state: str) -> dict[str, Any]:
+    """The report as stored with the batch."""
+    return {
         "id": str(batch.id),
-        "state": batch.state,
+        "state": state,
         "lines": batch.lines,
         "stored": batch.stored,
         "rejected": json.loads(batch.rejected),
     }
+
+
+def _finished_answer(batch: ImportBatch) -> tuple[int, dict[str, str], bytes]:
+    report = stored_report(batch, batch.state)
     if batch.state == "too_large":
         body = {
             "type": "about:blank",
