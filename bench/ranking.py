@@ -41,7 +41,7 @@ WALK_LIMIT = 500  # the largest page SPEC §7 allows
 
 def ranking_reads(jurisdiction: str, as_of: date, placeholder: str) -> list[tuple[str, list[Any]]]:
     """The rows `app.scoring.ranking.population` reads, as four SELECTs with parameters."""
-    from app.register.codes import jurisdiction_prefix
+    from app.domain.codes import jurisdiction_prefix
 
     p = placeholder
     valid = (

@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from stdnum.iso7064 import mod_11_2
 
-from app.register.codes import jurisdiction_prefix
+from app.domain.codes import jurisdiction_prefix
 from app.register.models import Adjustment, Holder, InsurancePeriod, ResidencePeriod
 
 # Dates are drawn before this day, so that no start is after today (SPEC §4) on any day after

@@ -123,7 +123,7 @@ VALIDATION_MESSAGES = {
     "json_invalid": tr("Expected valid JSON.", "应为有效的 JSON。"),
     "json_type": tr("Expected JSON text.", "应为 JSON 文本。"),
     "union_tag_not_found": tr("The kind is missing.", "缺少类型字段。"),
-    # Our own custom types (app/scoring/calendar.py, app/policies/schema.py).
+    # Our own custom types (app/domain/calendar.py, app/domain/policy.py).
     "month": MONTH,
     "date": DATE,
     "division_code_type": tr(

@@ -34,7 +34,7 @@ from app.idempotency.service import (
 from app.imports.models import ImportBatch
 from app.imports.schemas import IMPORT_LINE, HolderLine
 from app.policies.catalogue import Catalogue
-from app.register.codes import normalize_id_number
+from app.register.id_numbers import normalize_id_number
 from app.register.models import Adjustment, Holder, InsurancePeriod, ResidencePeriod
 from app.register.service import holder_errors, new_holder, record_row, stored_record_errors
 

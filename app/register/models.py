@@ -13,28 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.db.base import Sequence, UTCDateTime, one_of, utcnow
-
-
-class PermitStatus(StrEnum):
-    active = "active"
-    suspended = "suspended"
-    revoked = "revoked"
-
-
-class Housing(StrEnum):
-    owned = "owned"
-    rented = "rented"
-    employer = "employer"
-    collective = "collective"
-    other = "other"
-
-
-class InsuranceType(StrEnum):
-    pension = "pension"
-    medical = "medical"
-    unemployment = "unemployment"
-    work_injury = "work_injury"
-    maternity = "maternity"
+from app.domain.records import Housing, InsuranceType, PermitStatus
 
 
 def _values(enum: type[StrEnum]) -> tuple[str, ...]:

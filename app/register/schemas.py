@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from app.core.i18n import tr
-from app.register.models import Housing, InsuranceType, PermitStatus
+from app.domain.records import Housing, InsuranceType, PermitStatus
 
 DivisionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$"), Field(examples=["441702"])]
 TownshipCode = Annotated[

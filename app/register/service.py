@@ -28,22 +28,12 @@ from app.core.errors import (
 )
 from app.core.i18n import tr
 from app.db.base import utcnow
+from app.domain.calendar import Month, add_months
+from app.domain.codes import is_division_code, jurisdiction_prefix, township_problem
+from app.domain.records import PermitStatus
 from app.policies.catalogue import Catalogue
-from app.register.codes import (
-    id_number_problem,
-    is_division_code,
-    jurisdiction_prefix,
-    normalize_id_number,
-    township_problem,
-)
-from app.register.models import (
-    Adjustment,
-    Endorsement,
-    Holder,
-    InsurancePeriod,
-    PermitStatus,
-    ResidencePeriod,
-)
+from app.register.id_numbers import id_number_problem, normalize_id_number
+from app.register.models import Adjustment, Endorsement, Holder, InsurancePeriod, ResidencePeriod
 from app.register.schemas import (
     AdjustmentCreate,
     EndorsementCreate,
@@ -53,7 +43,6 @@ from app.register.schemas import (
     InsurancePeriodCreate,
     ResidencePeriodCreate,
 )
-from app.scoring.calendar import Month, add_months
 
 Record = TypeVar("Record", ResidencePeriod, InsurancePeriod, Adjustment, Endorsement)
 NewRecord = ResidencePeriodCreate | InsurancePeriodCreate | AdjustmentCreate

@@ -13,7 +13,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from app.core.i18n import tr
-from app.policies.schema import (
+from app.domain.calendar import Month, add_years, whole_months
+from app.domain.codes import area_kind
+from app.domain.policy import (
     Adjustment,
     Alternative,
     InsuranceIndicator,
@@ -27,8 +29,6 @@ from app.policies.schema import (
     Tier,
     jurisdiction_prefix,
 )
-from app.register.codes import area_kind
-from app.scoring.calendar import Month, add_years, whole_months
 
 __all__ = [
     "PROJECTION_YEARS",
@@ -304,7 +304,7 @@ def active_adjustments(
 
 
 # The largest total points: what a ranking entry's `total_points` column (a 32-bit integer)
-# holds. The policy's bounds (`schema.POINTS_MAX`) keep every other sum far below it; only a
+# holds. The policy's bounds (`policy.POINTS_MAX`) keep every other sum far below it; only a
 # repeatable adjustment active in some 200,000 records of one holder could pass it. Such a
 # total is held at this ceiling, in scores and in both rankings alike, rather than answer 500.
 TOTAL_POINTS_MAX = 2**31 - 1

@@ -24,11 +24,12 @@ from app.core.errors import ApiError, invalid
 from app.core.i18n import tr
 from app.db.base import utcnow
 from app.db.bulk import insert_rows
-from app.policies.schema import Policy
-from app.register.codes import jurisdiction_prefix
-from app.register.models import Adjustment, Holder, InsurancePeriod, PermitStatus, ResidencePeriod
+from app.domain.calendar import Month
+from app.domain.codes import jurisdiction_prefix
+from app.domain.policy import Policy
+from app.domain.records import PermitStatus
+from app.register.models import Adjustment, Holder, InsurancePeriod, ResidencePeriod
 from app.scoring import engine
-from app.scoring.calendar import Month
 from app.scoring.models import RankingEntry, RankingSnapshot
 from app.scoring.ranking_sql import rank_into_snapshot
 

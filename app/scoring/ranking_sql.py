@@ -20,9 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from app.policies.schema import Policy
-from app.register.codes import jurisdiction_prefix
-from app.scoring.calendar import Month
+from app.domain.calendar import Month
+from app.domain.codes import jurisdiction_prefix
+from app.domain.policy import Policy
 from app.scoring.engine import TOTAL_POINTS_MAX
 
 _MONTH_INDEX = "(EXTRACT(YEAR FROM {0})::int * 12 + EXTRACT(MONTH FROM {0})::int - 1)"

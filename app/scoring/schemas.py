@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from app.policies.schema import Name, Reference, Service
-from app.register.models import PermitStatus
+from app.domain.policy import Name, Reference, Service
+from app.domain.records import PermitStatus
 from app.register.schemas import (
     AdjustmentCreate,
     DivisionCode,

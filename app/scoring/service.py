@@ -13,13 +13,13 @@ from app.clients.models import ApiClient
 from app.core import metrics
 from app.core.errors import FieldError, Forbidden, InvalidInput, NotFound, invalid
 from app.core.i18n import tr
+from app.domain.calendar import Month
+from app.domain.policy import Policy
 from app.policies.catalogue import Catalogue
-from app.policies.schema import Policy
 from app.policies.service import PolicyBook
 from app.register import models as db
 from app.register.service import parse_id, record_errors
 from app.scoring import engine
-from app.scoring.calendar import Month
 from app.scoring.models import Assessment
 from app.scoring.schemas import SimulationRequest
 

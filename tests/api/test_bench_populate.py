@@ -13,8 +13,9 @@ from sqlmodel import Session
 from app.bench.cli import population_catalogue
 from app.bench.populate import REFERENCE_DATE, TABLES, populate
 from app.db.base import metadata
+from app.domain.codes import jurisdiction_prefix
 from app.policies.service import PolicyBook, PolicyCache
-from app.register.codes import id_number_problem, jurisdiction_prefix
+from app.register.id_numbers import id_number_problem
 from app.register.schemas import AdjustmentCreate, InsurancePeriodCreate, ResidencePeriodCreate
 from app.register.service import record_errors
 from tests.conftest import today

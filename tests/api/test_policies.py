@@ -11,7 +11,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from app.policies.schema import load_policy_yaml
+from app.policies.document import load_policy_yaml
 from app.policies.service import case_failures
 from tests.conftest import FIXTURES, SHIPPED_POLICIES, holder_body
 

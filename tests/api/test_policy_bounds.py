@@ -2,7 +2,7 @@
 
 Unbounded, `points: 3000000000` was published and the ranking then answered 500 on PostgreSQL
 (integer out of range) while SQLite ranked it. Now every number of a policy is bounded in the
-schema (`app/policies/schema.py`), the ranking's SQL sums in BIGINT and NUMERIC, and a total
+schema (`app/domain/policy.py`), the ranking's SQL sums in BIGINT and NUMERIC, and a total
 that only a repeatable adjustment in some 200,000 records can reach is held at the ceiling of
 the entries' INTEGER column (`engine.TOTAL_POINTS_MAX`), in scores and rankings alike.
 """
@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from app.policies.schema import load_policy_yaml
+from app.policies.document import load_policy_yaml
 from app.scoring.engine import TOTAL_POINTS_MAX
 from tests.api.test_ranking import AS_OF, PERMIT, _walk
 from tests.conftest import FIXTURES, store_holder

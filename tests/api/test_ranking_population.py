@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.bench.cli import population_catalogue
 from app.bench.populate import populate
-from app.policies.schema import Policy
+from app.domain.policy import Policy
 from app.policies.service import PolicyCache
 from app.scoring import engine as scoring
 from app.scoring.models import RankingEntry

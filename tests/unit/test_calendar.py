@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.scoring.calendar import Month, add_months, add_years, whole_months
+from app.domain.calendar import Month, add_months, add_years, whole_months
 
 
 @pytest.mark.parametrize(

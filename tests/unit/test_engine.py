@@ -7,15 +7,9 @@ from typing import Any
 
 import pytest
 
-from app.policies.schema import (
-    InsuranceIndicator,
-    Policy,
-    Requirements,
-    ResidenceIndicator,
-    load_policy_yaml,
-    parse_policy,
-)
-from app.scoring.calendar import Month
+from app.domain.calendar import Month
+from app.domain.policy import InsuranceIndicator, Policy, Requirements, ResidenceIndicator
+from app.policies.document import load_policy_yaml, parse_policy
 from app.scoring.engine import (
     AdjustmentRecord,
     Facts,

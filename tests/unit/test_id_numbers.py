@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.register.codes import id_number_problem, normalize_id_number
+from app.register.id_numbers import id_number_problem, normalize_id_number
 from tests.ids import CHECK_CHARACTERS, WEIGHTS, check_character
 
 TODAY = date(2026, 12, 2)

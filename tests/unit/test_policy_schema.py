@@ -8,13 +8,8 @@ from typing import Any
 
 import pytest
 
-from app.policies.schema import (
-    Policy,
-    PolicyError,
-    load_policy_yaml,
-    ordered_domains,
-    parse_policy,
-)
+from app.domain.policy import Policy, ordered_domains
+from app.policies.document import PolicyError, load_policy_yaml, parse_policy
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "example_policy.yaml"
 TEXT = FIXTURE.read_text(encoding="utf-8")

@@ -11,14 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.policies.schema import (
-    InsuranceIndicator,
-    Policy,
-    ResidenceIndicator,
-    load_policy_yaml,
-    parse_policy,
-)
-from app.scoring.calendar import Month, add_months, add_years, whole_months
+from app.domain.calendar import Month, add_months, add_years, whole_months
+from app.domain.policy import InsuranceIndicator, Policy, ResidenceIndicator
+from app.policies.document import load_policy_yaml, parse_policy
 from app.scoring.engine import (
     AdjustmentRecord,
     Facts,

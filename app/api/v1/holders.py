@@ -22,8 +22,9 @@ from app.audit.service import note
 from app.clients.models import ApiClient
 from app.core.errors import problem_responses
 from app.core.security import Scope, mask_id_number
+from app.domain.records import PermitStatus
 from app.register import service
-from app.register.models import Holder, PermitStatus
+from app.register.models import Holder
 from app.register.schemas import (
     HolderCreate,
     HolderLookup,

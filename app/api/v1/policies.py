@@ -31,8 +31,9 @@ from app.core.errors import (
 )
 from app.core.i18n import tr, validation_message
 from app.core.text import MESSAGE, UNSTORABLE, unstorable_fields
+from app.domain.policy import Name, Policy
 from app.policies import service
-from app.policies.schema import Name, Policy, PolicyError, PolicyYamlLoader, parse_policy
+from app.policies.document import PolicyError, PolicyYamlLoader, parse_policy
 from app.register.schemas import Page
 from app.register.service import decode_key_cursor, encode_key_cursor
 

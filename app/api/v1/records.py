@@ -25,6 +25,7 @@ from app.api.deps import (
 )
 from app.api.openapi import request_body
 from app.core.errors import problem_responses
+from app.domain.calendar import Month
 from app.register import service
 from app.register.models import Adjustment, InsurancePeriod, ResidencePeriod
 from app.register.schemas import (
@@ -36,7 +37,6 @@ from app.register.schemas import (
     ResidencePeriodCreate,
     ResidencePeriodPublic,
 )
-from app.scoring.calendar import Month
 
 
 def _insurance_public(period: InsurancePeriod) -> InsurancePeriodPublic:
