@@ -166,8 +166,8 @@ def _holders_check_ids(settings: Settings, args: argparse.Namespace) -> int:
 
 def _policies_check(settings: Settings, args: argparse.Namespace) -> int:
     """Run each file's own test cases; print pass/fail per case."""
+    from app.engine import run_policy_case
     from app.policies.document import PolicyError, load_policy_yaml
-    from app.scoring.engine import run_policy_case
 
     paths = [Path(p) for p in args.files] or sorted(settings.policy_dir.glob("*.yaml"))
     failed = 0

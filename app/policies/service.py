@@ -18,10 +18,10 @@ from sqlmodel import Session, col, select
 from app.core.errors import Conflict, FieldError, InvalidInput
 from app.core.i18n import tr
 from app.domain.policy import Policy, ordered_domains
+from app.engine import run_policy_case
 from app.policies.catalogue import Catalogue, Jurisdiction
 from app.policies.document import PolicyError, load_policy_yaml, parse_policy
 from app.policies.models import PolicyVersion
-from app.scoring.engine import run_policy_case
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app import engine
 from app.core.errors import ApiError, invalid
 from app.core.i18n import tr
 from app.db.base import utcnow
@@ -29,7 +30,6 @@ from app.domain.codes import jurisdiction_prefix
 from app.domain.policy import Policy
 from app.domain.records import PermitStatus
 from app.register.models import Adjustment, Holder, InsurancePeriod, ResidencePeriod
-from app.scoring import engine
 from app.scoring.models import RankingEntry, RankingSnapshot
 from app.scoring.ranking_sql import rank_into_snapshot
 

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from app.domain.calendar import Month
 from app.domain.codes import jurisdiction_prefix
 from app.domain.policy import Policy
-from app.scoring.engine import TOTAL_POINTS_MAX
+from app.engine.counting import TOTAL_POINTS_MAX
 
 _MONTH_INDEX = "(EXTRACT(YEAR FROM {0})::int * 12 + EXTRACT(MONTH FROM {0})::int - 1)"
 

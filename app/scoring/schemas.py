@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from app.domain.policy import Name, Reference, Service
 from app.domain.records import PermitStatus
+from app.engine.answer import AdjustmentsComponent, IndicatorComponent, PolicyRef
 from app.register.schemas import (
     AdjustmentCreate,
     DivisionCode,
@@ -16,7 +17,6 @@ from app.register.schemas import (
     InsurancePeriodCreate,
     ResidencePeriodCreate,
 )
-from app.scoring.engine import AdjustmentsComponent, IndicatorComponent, PolicyRef
 
 MAX_SIMULATED = 500  # records in each list of a simulation (SPEC §7)
 

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app import engine
 from app.clients.models import ApiClient
 from app.core import metrics
 from app.core.errors import FieldError, Forbidden, InvalidInput, NotFound, invalid
@@ -19,7 +20,6 @@ from app.policies.catalogue import Catalogue
 from app.policies.service import PolicyBook
 from app.register import models as db
 from app.register.service import parse_id, record_errors
-from app.scoring import engine
 from app.scoring.models import Assessment
 from app.scoring.schemas import SimulationRequest
 

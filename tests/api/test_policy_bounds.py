@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from app.engine.counting import TOTAL_POINTS_MAX
 from app.policies.document import load_policy_yaml
-from app.scoring.engine import TOTAL_POINTS_MAX
 from tests.api.test_ranking import AS_OF, PERMIT, _walk
 from tests.conftest import FIXTURES, store_holder
 

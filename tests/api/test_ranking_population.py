@@ -13,11 +13,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app import engine as scoring
 from app.bench.cli import population_catalogue
 from app.bench.populate import populate
 from app.domain.policy import Policy
 from app.policies.service import PolicyCache
-from app.scoring import engine as scoring
 from app.scoring.models import RankingEntry
 from app.scoring.ranking import RankedHolder, new_snapshot, population
 

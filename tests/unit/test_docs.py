@@ -73,8 +73,8 @@ def test_every_id_number_shown_is_valid(path: Path) -> None:
 
 def test_the_example_policy_passes_its_own_check() -> None:
     """docs/policy-format.md's complete example is valid and its cases pass, as shipped."""
+    from app.engine import run_policy_case
     from app.policies.document import load_policy_yaml
-    from app.scoring.engine import run_policy_case
 
     path = ROOT / "docs" / "examples" / "example-city.yaml"
     policy = load_policy_yaml(path.read_text(encoding="utf-8"), path.name)

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from app.domain.calendar import Month
+from app.domain.codes import jurisdiction_prefix
 from app.domain.policy import InsuranceIndicator, Policy, Requirements, ResidenceIndicator
-from app.policies.document import load_policy_yaml, parse_policy
-from app.scoring.engine import (
+from app.engine import (
     AdjustmentRecord,
     Facts,
     InsurancePeriod,
@@ -20,7 +20,6 @@ from app.scoring.engine import (
     active_adjustments,
     current_residence,
     insurance_months,
-    jurisdiction_prefix,
     levels,
     missing,
     permit_valid,
@@ -30,6 +29,7 @@ from app.scoring.engine import (
     run_policy_case,
     score,
 )
+from app.policies.document import load_policy_yaml, parse_policy
 from tests.worked_example import SPEC_SCORE_JSON
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "example_policy.yaml"

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.domain.calendar import Month, add_months, add_years, whole_months
+from app.domain.codes import jurisdiction_prefix
 from app.domain.policy import InsuranceIndicator, Policy, ResidenceIndicator
-from app.policies.document import load_policy_yaml, parse_policy
-from app.scoring.engine import (
+from app.engine import (
     AdjustmentRecord,
     Facts,
     InsurancePeriod,
@@ -25,13 +25,13 @@ from app.scoring.engine import (
     current_residence,
     facts_at,
     insurance_months,
-    jurisdiction_prefix,
     levels,
     permit_valid,
     projected_on,
     residence_months,
     score,
 )
+from app.policies.document import load_policy_yaml, parse_policy
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "example_policy.yaml"
 EXAMPLE = load_policy_yaml(FIXTURE.read_text(encoding="utf-8"), FIXTURE.name)
