@@ -18,10 +18,12 @@ install: $(BIN)/jifen
 run: install
 	$(BIN)/jifen serve
 
-## Lint, then the whole suite on SQLite and on PostgreSQL.
+## Lint, layer contracts and types, then the whole suite on SQLite and on PostgreSQL.
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	@echo "=== test run 1/2: SQLite ==="
 	JIFEN_TEST_DATABASE=sqlite $(BIN)/python -m pytest
 	@echo "=== test run 2/2: PostgreSQL ==="

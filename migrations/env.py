@@ -4,7 +4,7 @@ for the plain `alembic` command, from JIFEN_DATABASE_URL."""
 from alembic import context
 from sqlalchemy import create_engine
 
-import app.db.models  # noqa: F401  (fills the metadata)
+import app.models  # noqa: F401  (fills the metadata)
 from app.core.config import Settings
 from app.db.base import metadata
 

@@ -4,15 +4,25 @@ import json
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from fastapi import Request
 from sqlmodel import Session, col, select
 
 from app.audit.models import AuditEvent
-from app.clients.models import ApiClient
-from app.register.service import decode_cursor, page_of
+from app.core.paging import after_seq, page_of
+
+
+class Reader(Protocol):
+    """Who reads the trail: an API client's jurisdictions (`app.clients.models.ApiClient`)."""
+
+    @property
+    def all_jurisdictions(self) -> bool: ...
+
+    @property
+    def jurisdiction_set(self) -> frozenset[str]: ...
+
 
 # Routes of these tags read or write personal data: each of their requests is audited.
 AUDITED_TAGS = frozenset({"holders", "records", "scores", "imports"})
@@ -75,7 +85,7 @@ def insert_event(connection: sa.Connection, event: AuditEvent) -> None:
     connection.execute(sa.insert(AuditEvent.__table__), [event.model_dump(exclude={"seq"})])  # type: ignore[attr-defined]
 
 
-def visible_to(client: ApiClient) -> Any:
+def visible_to(client: Reader) -> Any:
     """A client sees rows whose jurisdictions it all holds; a row naming none, only with every
     jurisdiction (SPEC §7). Tested in SQL by striking out each held code."""
     if client.all_jurisdictions:
@@ -88,7 +98,7 @@ def visible_to(client: ApiClient) -> Any:
 
 def list_events(
     session: Session,
-    client: ApiClient,
+    client: Reader,
     *,
     holder_id: uuid.UUID | None,
     client_name: str | None,
@@ -96,9 +106,7 @@ def list_events(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[AuditEvent], str | None]:
-    query = select(AuditEvent).where(
-        col(AuditEvent.seq) > decode_cursor(cursor), visible_to(client)
-    )
+    query = select(AuditEvent).where(col(AuditEvent.seq) > after_seq(cursor), visible_to(client))
     if holder_id is not None:
         query = query.where(AuditEvent.holder_id == holder_id)
     if client_name is not None:

@@ -4,10 +4,7 @@ Services take a session and return table models; routes only translate HTTP. Eve
 can fail runs before anything is written, so a refused request leaves nothing behind.
 """
 
-import base64
-import binascii
 import uuid
-from collections.abc import Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -27,6 +24,7 @@ from app.core.errors import (
     invalid,
 )
 from app.core.i18n import tr
+from app.core.paging import after_seq, page_of
 from app.db.base import utcnow
 from app.domain.calendar import Month, add_months
 from app.domain.codes import is_division_code, jurisdiction_prefix, township_problem
@@ -46,53 +44,6 @@ from app.register.schemas import (
 
 Record = TypeVar("Record", ResidencePeriod, InsurancePeriod, Adjustment, Endorsement)
 NewRecord = ResidencePeriodCreate | InsurancePeriodCreate | AdjustmentCreate
-
-
-# --- cursors -------------------------------------------------------------------------------
-
-
-def encode_key_cursor(key: str) -> str:
-    """A cursor after an item of a list ordered by a text key (a code, a date)."""
-    return base64.urlsafe_b64encode(f"k{key}".encode()).decode().rstrip("=")
-
-
-def decode_key_cursor(cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        text = ""
-    if not text.startswith("k"):
-        raise invalid("cursor", tr("Not a cursor this service gave.", "不是本服务给出的游标。"))
-    return text[1:]
-
-
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int:
-    """The insertion sequence after which a page starts: stable under inserts."""
-    if cursor is None:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith("s"):
-            raise ValueError
-        return int(text[1:])
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise invalid(
-            "cursor", tr("Not a cursor this service gave.", "不是本服务给出的游标。")
-        ) from None
-
-
-def page_of(rows: Sequence[Record] | Sequence[Holder], limit: int) -> tuple[list[Any], str | None]:
-    """Rows were fetched with `limit + 1`: the extra one says whether a next page exists."""
-    items = list(rows[:limit])
-    more = len(rows) > limit
-    next_cursor = encode_cursor(items[-1].seq) if more and items else None  # type: ignore[arg-type]
-    return items, next_cursor
 
 
 # --- holders -------------------------------------------------------------------------------
@@ -266,7 +217,7 @@ def list_holders(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Holder], str | None]:
-    after = decode_cursor(cursor)
+    after = after_seq(cursor)
     if jurisdiction is not None:
         _check_jurisdiction(catalogue, client, jurisdiction)
     query = select(Holder).where(col(Holder.seq) > after)
@@ -530,7 +481,7 @@ def _store(session: Session, record: Record) -> Record:
 def list_records(
     session: Session, model: type[Record], holder: Holder, limit: int, cursor: str | None
 ) -> tuple[list[Record], str | None]:
-    after = decode_cursor(cursor)
+    after = after_seq(cursor)
     rows = session.exec(
         select(model)
         .where(model.holder_id == holder.id, col(model.seq) > after)

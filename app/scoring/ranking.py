@@ -8,8 +8,6 @@ of record, in holder order), never one holder at a time, and each holder's recor
 `engine.facts_at`. The tests hold the two to the same answers.
 """
 
-import base64
-import binascii
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +19,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app import engine
-from app.core.errors import ApiError, invalid
+from app.core import paging
+from app.core.errors import ApiError
 from app.core.i18n import tr
 from app.db.base import utcnow
 from app.db.bulk import insert_rows
@@ -200,27 +199,10 @@ def store_entries(session: Session, snapshot_id: uuid.UUID, ranked: list[RankedH
     insert_rows(session.connection(), RankingEntry.__table__, columns, rows)  # type: ignore[arg-type]
 
 
-def encode_ranking_cursor(snapshot_id: uuid.UUID, after_rank: int) -> str:
-    return base64.urlsafe_b64encode(f"r{snapshot_id}:{after_rank}".encode()).decode().rstrip("=")
-
-
-def decode_ranking_cursor(cursor: str) -> tuple[uuid.UUID, int]:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        snapshot_id, after_rank = text.removeprefix("r").split(":")
-        if not text.startswith("r"):
-            raise ValueError
-        return uuid.UUID(snapshot_id), int(after_rank)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise invalid(
-            "cursor", tr("Not a cursor this service gave.", "不是本服务给出的游标。")
-        ) from None
-
-
 def snapshot_for_cursor(
     session: Session, jurisdiction: str, cursor: str
 ) -> tuple[RankingSnapshot, int]:
-    snapshot_id, after_rank = decode_ranking_cursor(cursor)
+    snapshot_id, after_rank = paging.after_rank(cursor)
     snapshot = session.exec(
         select(RankingSnapshot).where(RankingSnapshot.id == snapshot_id)
     ).first()
@@ -259,7 +241,7 @@ def ranking_page(
             }
             for r in items
         ],
-        "next_cursor": encode_ranking_cursor(snapshot.id, items[-1].rank) if more else None,
+        "next_cursor": paging.ranking_cursor(snapshot.id, items[-1].rank) if more else None,
     }  # fmt: skip
 
 

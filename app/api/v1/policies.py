@@ -30,12 +30,12 @@ from app.core.errors import (
     problem_responses,
 )
 from app.core.i18n import tr, validation_message
+from app.core.paging import page_by_key
 from app.core.text import MESSAGE, UNSTORABLE, unstorable_fields
 from app.domain.policy import Name, Policy
 from app.policies import service
 from app.policies.document import PolicyError, PolicyYamlLoader, parse_policy
 from app.register.schemas import Page
-from app.register.service import decode_key_cursor, encode_key_cursor
 
 router = APIRouter(prefix="/v1", tags=["policies"])
 
@@ -60,15 +60,6 @@ class PolicySummary(BaseModel):
     effective_to: str | None
 
 
-def _page(items: list[Any], key: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    """A page of an ordered list, resumed after the key of its last item."""
-    after = decode_key_cursor(cursor)
-    rest = [item for item in items if after is None or item[key] > after]
-    page = rest[:limit]
-    more = len(rest) > limit
-    return {"items": page, "next_cursor": encode_key_cursor(page[-1][key]) if more else None}
-
-
 @router.get(
     "/jurisdictions",
     operation_id="listJurisdictions",
@@ -83,7 +74,7 @@ def list_jurisdictions(
         {"code": j.code, "name": j.name, "districts": j.districts}
         for j in sorted(catalogue.jurisdictions.values(), key=lambda j: j.code)
     ]
-    return _page(items, "code", limit, cursor)
+    return page_by_key(items, "code", limit, cursor)
 
 
 @router.get(
@@ -112,7 +103,7 @@ def list_policies(
         }
         for p in book.by_jurisdiction.get(code, [])
     ]
-    return _page(items, "effective_from", limit, cursor)
+    return page_by_key(items, "effective_from", limit, cursor)
 
 
 @router.get(
