@@ -98,10 +98,6 @@ class UnsupportedMediaType(ApiError):
     status = 415
 
 
-class PayloadTooLarge(ApiError):
-    status = 413
-
-
 class InvalidInput(ApiError):
     """422 naming each bad field."""
 

@@ -353,17 +353,8 @@ class Policy(_Model):
         return f"{self.jurisdiction.code}@{self.version}"
 
     @property
-    def domain_names(self) -> list[str]:
-        """The policy's domains in served order (SPEC §5)."""
-        return list(self.domains)
-
-    @property
     def district_codes(self) -> list[str]:
         return [d.code for d in self.jurisdiction.districts]
-
-    def adjustment(self, code: str) -> Adjustment | None:
-        """The catalogue entry of `code`, or None when the catalogue has none."""
-        return next((a for a in self.adjustments if a.code == code), None)
 
     def in_force_on(self, d: date) -> bool:
         """Whether `d` falls inside this version's own dates (`effective_to` exclusive)."""

@@ -24,7 +24,7 @@ def test_the_example_loads() -> None:
     assert isinstance(EXAMPLE, Policy)
     assert EXAMPLE.id == "441700@example"
     assert EXAMPLE.effective_from == date(2016, 4, 11)
-    assert EXAMPLE.domain_names == ["education", "healthcare", "housing", "settlement"]
+    assert list(EXAMPLE.domains) == ["education", "healthcare", "housing", "settlement"]
     assert len(EXAMPLE.tests) == 4
 
 
@@ -116,7 +116,7 @@ def test_domains_are_served_in_order() -> None:
     }
     policy = parse_policy(data, "x")
     order = ["education", "healthcare", "housing", "settlement", "aged_care", "employment"]
-    assert policy.domain_names == order
+    assert list(policy.domains) == order
     assert list(policy.served()["domains"]) == order
     assert ordered_domains(["zoo", "housing", "art", "education"]) == [
         "education", "housing", "art", "zoo"
