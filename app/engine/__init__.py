@@ -10,7 +10,7 @@ YAML; the register, the simulation, the ranking and a policy's own test cases al
 - `cases`: a policy's own test cases.
 """
 
-from app.engine.answer import Score, score
+from app.engine.answer import ScoreAnswer, score
 from app.engine.cases import run_policy_case
 from app.engine.counting import (
     ActiveAdjustment,
@@ -48,7 +48,7 @@ __all__ = [
     "Permit",
     "Records",
     "ResidencePeriod",
-    "Score",
+    "ScoreAnswer",
     "active_adjustments",
     "current_residence",
     "facts_at",

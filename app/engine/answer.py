@@ -1,9 +1,10 @@
 """SPEC §7: the score of one holder, as typed models, and `score` that builds it."""
 
+import uuid
 from datetime import date
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, cast
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from app.domain.policy import (
     InsuranceIndicator,
@@ -18,11 +19,19 @@ from app.engine.projection import projected_on
 from app.engine.records import Records
 from app.engine.requirements import levels, missing
 
-# --- the score response (SPEC §7) --------------------------------------------------------------
-
 
 class _Answer(BaseModel):
+    """A part of the score answer. SPEC §7 leaves optional keys out when they have no value,
+    except those it keeps as null: a model names them in `_nulls`."""
+
     model_config = ConfigDict(frozen=True)
+    _nulls: ClassVar[frozenset[str]] = frozenset()
+
+    # No return annotation: with one, pydantic would describe the answer by it in OpenAPI.
+    @model_serializer(mode="wrap")
+    def _without_empty_keys(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None or k in self._nulls}
 
 
 class PolicyRef(_Answer):
@@ -53,40 +62,61 @@ class AdjustmentsComponent(_Answer):
     items: list[AdjustmentItem]
 
 
-class TierRef(_Answer):
+class TierAnswer(_Answer):
     code: str
     name: Name
     reference: Reference | None = None
 
 
-class NextTier(_Answer):
+class NextTierAnswer(_Answer):
+    _nulls = frozenset({"projected_on"})
+
     level: int
     code: str
     name: Name
-    missing: dict[str, Any]
+    missing: dict[str, Any] = Field(
+        description="What is short today for this tier (docs/rules.md): points, residence_months, "
+        "insurance_months, valid_permit, district, housing, area_kinds, adjustments, any_of"
+    )
     projected_on: date | None
 
 
-class Entitlement(_Answer):
+class EntitlementAnswer(_Answer):
+    _nulls = frozenset({"next"})
+
     domain: str
     level: int
-    tier: TierRef | None  # None at level 0
+    tier: TierAnswer | None = Field(None, description="Absent at level 0")
     services: list[Service]
-    next: NextTier | None  # None at the top tier
+    next: NextTierAnswer | None  # None at the top tier
 
 
-class Score(_Answer):
-    """SPEC §7: the score of one holder at `as_of` under one policy."""
+class ScoreAnswer(_Answer):
+    """Points, components and entitlements of a holder at `as_of` (docs/rules.md)."""
 
+    _nulls = frozenset({"holder_id"})
+
+    holder_id: uuid.UUID | None = Field(description="null in a simulation")
     jurisdiction: str
     as_of: date
     policy: PolicyRef
     permit_valid: bool
     total_points: int
-    residence: IndicatorComponent
-    insurance: IndicatorComponent
-    adjustments: AdjustmentsComponent
-    entitlements: list[Entitlement]
+    # residence, insurance, adjustments: in this order
+    components: list[IndicatorComponent | AdjustmentsComponent]
+    entitlements: list[EntitlementAnswer]
+
+    @property
+    def residence(self) -> IndicatorComponent:
+        return cast(IndicatorComponent, self.components[0])
+
+    @property
+    def insurance(self) -> IndicatorComponent:
+        return cast(IndicatorComponent, self.components[1])
+
+    @property
+    def adjustments(self) -> AdjustmentsComponent:
+        return cast(AdjustmentsComponent, self.components[2])
 
     @property
     def residence_months(self) -> int:
@@ -104,43 +134,16 @@ class Score(_Answer):
     def projected_on(self) -> dict[str, date | None]:
         return {e.domain: e.next.projected_on if e.next else None for e in self.entitlements}
 
-    def to_json(self, holder_id: str | None) -> dict[str, Any]:
-        """The score response of SPEC §7, keys in its order; optional keys left out when they
-        have no value, but `holder_id`, `next` and `projected_on` kept as null."""
-        return {
-            "holder_id": holder_id,
-            "jurisdiction": self.jurisdiction,
-            "as_of": self.as_of.isoformat(),
-            "policy": self.policy.model_dump(mode="json"),
-            "permit_valid": self.permit_valid,
-            "total_points": self.total_points,
-            "components": [
-                self.residence.model_dump(mode="json", exclude_none=True),
-                self.insurance.model_dump(mode="json", exclude_none=True),
-                self.adjustments.model_dump(mode="json", exclude_none=True),
-            ],
-            "entitlements": [_entitlement_json(e) for e in self.entitlements],
-        }
+    def of_holder(self, holder_id: uuid.UUID | str | None) -> "ScoreAnswer":
+        """The same answer naming the holder it is about."""
+        if isinstance(holder_id, str):
+            holder_id = uuid.UUID(holder_id)
+        return self.model_copy(update={"holder_id": holder_id})
 
-
-def _entitlement_json(entitlement: Entitlement) -> dict[str, Any]:
-    data: dict[str, Any] = {"domain": entitlement.domain, "level": entitlement.level}
-    if entitlement.tier is not None:
-        data["tier"] = entitlement.tier.model_dump(mode="json", exclude_none=True)
-    data["services"] = [s.model_dump(mode="json", exclude_none=True) for s in entitlement.services]
-    following = entitlement.next
-    data["next"] = (
-        None
-        if following is None
-        else {
-            "level": following.level,
-            "code": following.code,
-            "name": following.name.model_dump(mode="json"),
-            "missing": following.missing,
-            "projected_on": following.projected_on.isoformat() if following.projected_on else None,
-        }
-    )
-    return data
+    def to_json(self, holder_id: uuid.UUID | str | None) -> dict[str, Any]:
+        """The score answer of SPEC §7 as JSON values, keys in its order."""
+        data: dict[str, Any] = self.of_holder(holder_id).model_dump(mode="json")
+        return data
 
 
 def _indicator_component(
@@ -158,7 +161,7 @@ def _indicator_component(
     )
 
 
-def score(records: Records, policy: Policy, as_of: date) -> Score:
+def score(records: Records, policy: Policy, as_of: date) -> ScoreAnswer:
     """SPEC §6: points, levels and projection of one holder at `as_of`.
 
     The caller picks the policy in force at `as_of` (SPEC §5); the engine does not check it.
@@ -173,10 +176,10 @@ def score(records: Records, policy: Policy, as_of: date) -> Score:
         reached = tiers[:level]
         following = tiers[level] if level < len(tiers) else None
         entitlements.append(
-            Entitlement(
+            EntitlementAnswer(
                 domain=domain,
                 level=level,
-                tier=TierRef(
+                tier=TierAnswer(
                     code=reached[-1].code, name=reached[-1].name, reference=reached[-1].reference
                 )
                 if reached
@@ -184,7 +187,7 @@ def score(records: Records, policy: Policy, as_of: date) -> Score:
                 services=[service for tier in reached for service in tier.services],
                 next=None
                 if following is None
-                else NextTier(
+                else NextTierAnswer(
                     level=following.level,
                     code=following.code,
                     name=following.name,
@@ -194,7 +197,8 @@ def score(records: Records, policy: Policy, as_of: date) -> Score:
             )
         )
     indicators = policy.indicators
-    return Score(
+    return ScoreAnswer(
+        holder_id=None,
         jurisdiction=policy.jurisdiction.code,
         as_of=as_of,
         policy=PolicyRef(
@@ -202,19 +206,21 @@ def score(records: Records, policy: Policy, as_of: date) -> Score:
         ),
         permit_valid=facts.permit_valid,
         total_points=facts.total_points,
-        residence=_indicator_component("residence", facts.residence_months, indicators.residence),
-        insurance=_indicator_component("insurance", facts.insurance_months, indicators.insurance),
-        adjustments=AdjustmentsComponent(
-            points=sum(a.points for a in active),
-            items=[
-                AdjustmentItem(
-                    code=a.entry.code,
-                    points=a.points,
-                    count=a.count if a.entry.repeatable else None,
-                    reference=a.entry.reference,
-                )
-                for a in active
-            ],
-        ),
+        components=[
+            _indicator_component("residence", facts.residence_months, indicators.residence),
+            _indicator_component("insurance", facts.insurance_months, indicators.insurance),
+            AdjustmentsComponent(
+                points=sum(a.points for a in active),
+                items=[
+                    AdjustmentItem(
+                        code=a.entry.code,
+                        points=a.points,
+                        count=a.count if a.entry.repeatable else None,
+                        reference=a.entry.reference,
+                    )
+                    for a in active
+                ],
+            ),
+        ],
         entitlements=entitlements,
     )

@@ -21,7 +21,7 @@ from app.policies.service import PolicyBook
 from app.register import models as db
 from app.register.service import parse_id, record_errors
 from app.scoring.models import Assessment
-from app.scoring.schemas import SimulationRequest
+from app.scoring.schemas import AssessmentAnswer, SimulationRequest
 
 
 def policy_in_force(book: PolicyBook, jurisdiction: str, as_of: date, field: str) -> Policy:
@@ -37,7 +37,7 @@ def policy_in_force(book: PolicyBook, jurisdiction: str, as_of: date, field: str
     return policy
 
 
-def compute_score(records: engine.Records, policy: Policy, as_of: date) -> engine.Score:
+def compute_score(records: engine.Records, policy: Policy, as_of: date) -> engine.ScoreAnswer:
     """The engine's score, counted and timed for /metrics."""
     started = time.perf_counter()
     result = engine.score(records, policy, as_of)
@@ -92,15 +92,15 @@ def holder_records(session: Session, holder: db.Holder) -> engine.Records:
 
 def score_holder(
     session: Session, book: PolicyBook, holder: db.Holder, as_of: date
-) -> dict[str, Any]:
+) -> engine.ScoreAnswer:
     policy = policy_in_force(book, holder.jurisdiction, as_of, "as_of")
     result = compute_score(holder_records(session, holder), policy, as_of)
-    return result.to_json(str(holder.id))
+    return result.of_holder(holder.id)
 
 
 def simulate(
     body: SimulationRequest, client: ApiClient, book: PolicyBook, catalogue: Catalogue, today: date
-) -> dict[str, Any]:
+) -> engine.ScoreAnswer:
     """The score of records sent in the body; nothing is stored. Records are checked as on
     entry, except that they may lie in the future (SPEC §4); then the jurisdiction (403)."""
     as_of = body.as_of or today
@@ -134,7 +134,7 @@ def simulate(
         [p.model_dump() for p in body.insurance_periods],
         [a.model_dump() for a in body.adjustments],
     )
-    return compute_score(records, policy, as_of).to_json(None)
+    return compute_score(records, policy, as_of)
 
 
 def simulation_record_errors(body: SimulationRequest, catalogue: Catalogue) -> list[FieldError]:
@@ -197,7 +197,7 @@ def assess(
     records or the policies."""
     policy = policy_in_force(book, holder.jurisdiction, as_of, "as_of")
     records = holder_records(session, holder)
-    result = compute_score(records, policy, as_of).to_json(str(holder.id))
+    result = compute_score(records, policy, as_of).to_json(holder.id)
     assessment = Assessment(
         holder_id=holder.id,
         policy_id=policy.id,
@@ -225,14 +225,14 @@ def get_assessment(
     return found[0], found[1]
 
 
-def assessment_json(assessment: Assessment) -> dict[str, Any]:
-    return {
-        "id": str(assessment.id),
-        "holder_id": str(assessment.holder_id),
-        "policy_id": assessment.policy_id,
-        "as_of": assessment.as_of.isoformat(),
-        "created_at": assessment.created_at.isoformat().replace("+00:00", "Z"),
-        "client": assessment.client,
-        "inputs_digest": assessment.inputs_digest,
-        "score": json.loads(assessment.score),
-    }
+def assessment_answer(assessment: Assessment) -> AssessmentAnswer:
+    return AssessmentAnswer(
+        id=assessment.id,
+        holder_id=assessment.holder_id,
+        policy_id=assessment.policy_id,
+        as_of=assessment.as_of,
+        created_at=assessment.created_at,
+        client=assessment.client,
+        inputs_digest=assessment.inputs_digest,
+        score=engine.ScoreAnswer.model_validate_json(assessment.score),
+    )

@@ -1,10 +1,9 @@
 """Scores, simulations and assessments (SPEC §7)."""
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.api.deps import (
     CatalogueDep,
@@ -19,13 +18,9 @@ from app.api.deps import (
 from app.api.openapi import request_body
 from app.audit.service import note
 from app.core.errors import problem_responses
+from app.engine.answer import ScoreAnswer
 from app.scoring import service
-from app.scoring.schemas import (
-    AssessmentAnswer,
-    AssessmentCreate,
-    ScoreAnswer,
-    SimulationRequest,
-)
+from app.scoring.schemas import AssessmentAnswer, AssessmentCreate, SimulationRequest
 
 router = APIRouter(prefix="/v1", tags=["scores"])
 
@@ -43,8 +38,8 @@ def read_score(
     book: PolicyBookDep,
     today: TodayDep,
     as_of: Annotated[date | None, Query(description="Default: today")] = None,
-) -> Any:
-    return JSONResponse(service.score_holder(session, book, holder, as_of or today))
+) -> ScoreAnswer:
+    return service.score_holder(session, book, holder, as_of or today)
 
 
 @router.post(
@@ -62,9 +57,9 @@ def simulate(
     today: TodayDep,
     body: Annotated[SimulationRequest, Depends(json_body(SimulationRequest))],
     request: Request,
-) -> Any:
+) -> ScoreAnswer:
     note(request, jurisdictions=[body.jurisdiction])
-    return JSONResponse(service.simulate(body, client, book, catalogue, today))
+    return service.simulate(body, client, book, catalogue, today)
 
 
 @router.post(
@@ -85,14 +80,13 @@ def create_assessment(
     today: TodayDep,
     body: Annotated[AssessmentCreate, Depends(json_body(AssessmentCreate))],
     request: Request,
-) -> Any:
+    response: Response,
+) -> AssessmentAnswer:
     assessment = service.assess(session, book, holder, body.as_of or today, client)
-    location = str(request.url_for("read_assessment", assessment_id=assessment.id))
-    return JSONResponse(
-        service.assessment_json(assessment),
-        status_code=status.HTTP_201_CREATED,
-        headers={"Location": location},
+    response.headers["Location"] = str(
+        request.url_for("read_assessment", assessment_id=assessment.id)
     )
+    return service.assessment_answer(assessment)
 
 
 @router.get(
@@ -105,7 +99,7 @@ def create_assessment(
 )
 def read_assessment(
     client: ScoresReader, session: SessionDep, assessment_id: str, request: Request
-) -> Any:
+) -> AssessmentAnswer:
     assessment, jurisdiction = service.get_assessment(session, client, assessment_id)
     note(request, holder_id=assessment.holder_id, jurisdictions=[jurisdiction])
-    return JSONResponse(service.assessment_json(assessment))
+    return service.assessment_answer(assessment)
