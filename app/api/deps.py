@@ -5,7 +5,7 @@ scope (401, 403), then the path (404), then the body (415, 400, 422); FastAPI re
 that order, which is why bodies are parsed here and not by FastAPI before the dependencies.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
@@ -137,7 +137,7 @@ def _authenticated(request: Request, session: SessionDep) -> ApiClient:
     return client
 
 
-def require(scope: Scope | None) -> Callable[..., ApiClient]:
+def require(scope: Scope | None) -> Callable[..., Coroutine[Any, Any, ApiClient]]:
     """A dependency that authenticates the caller and checks one scope (None: any valid key)."""
 
     async def dependency(client: Annotated[ApiClient, Depends(_authenticated)]) -> ApiClient:

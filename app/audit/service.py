@@ -2,7 +2,7 @@
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.audit.models import AuditEvent
 from app.core.paging import after_seq, page_of
+from app.db.base import table_of
 
 
 class Reader(Protocol):
@@ -48,7 +49,7 @@ def note(
         state["rows"] = rows
 
 
-def event_from(scope: dict[str, Any], route: Any, status: int) -> AuditEvent | None:
+def event_from(scope: MutableMapping[str, Any], route: Any, status: int) -> AuditEvent | None:
     """The row for a finished request, or None when it is not audited (no personal data, or
     no authenticated client to name)."""
     state = scope.get("state", {})
@@ -82,7 +83,7 @@ def write_event(engine: sa.Engine, event: AuditEvent) -> None:
 
 def insert_event(connection: sa.Connection, event: AuditEvent) -> None:
     """One row in the caller's transaction: a Core insert, as every audited request pays."""
-    connection.execute(sa.insert(AuditEvent.__table__), [event.model_dump(exclude={"seq"})])  # type: ignore[attr-defined]
+    connection.execute(sa.insert(table_of(AuditEvent)), [event.model_dump(exclude={"seq"})])
 
 
 def visible_to(client: Reader) -> Any:

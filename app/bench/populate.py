@@ -254,10 +254,10 @@ class PopulationGenerator:
                 periods.append((begins, kind, None if ongoing else ends))
         periods.sort(key=lambda p: p[0])  # stable: recorded in the order they began
         rows = chunk.rows["insurance_periods"]
-        for begins, kind, ends in periods:
+        for begun, kind, ended in periods:
             rows.append((
                 self._uuid(), holder_id, self._district(OTHER_CITY_INSURANCE_SHARE), kind,
-                _month_start(begins), None if ends is None else _month_start(ends), SOURCE,
+                _month_start(begun), None if ended is None else _month_start(ended), SOURCE,
             ))  # fmt: skip
 
     def _adjustments(self, holder_id: uuid.UUID, start: int, chunk: Chunk) -> None:

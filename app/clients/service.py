@@ -147,7 +147,9 @@ def authenticate(session: Session, key: str, now: datetime) -> ApiClient | None:
     digest = key_digest(key)
     client = session.exec(
         select(ApiClient).where(
-            sa.or_(ApiClient.key_digest == digest, ApiClient.previous_key_digest == digest)
+            sa.or_(
+                col(ApiClient.key_digest) == digest, col(ApiClient.previous_key_digest) == digest
+            )
         )
     ).first()
     if client is None or client.state(now) != "active":

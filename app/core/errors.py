@@ -8,6 +8,7 @@ framework's own errors, into problem documents. Bodies never carry values the cl
 import json
 import logging
 import traceback
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -130,7 +131,7 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def errors_from_pydantic(
-    errors: list[dict[str, Any]], prefix: tuple[Any, ...] = ()
+    errors: Sequence[Mapping[str, Any]], prefix: tuple[Any, ...] = ()
 ) -> list[FieldError]:
     """Each error as our sentence in both languages: pydantic's `msg` is English only and can
     quote a pattern, and its `input` would echo the client's value (maybe an ID number)."""

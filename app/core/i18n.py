@@ -5,6 +5,7 @@ carries its Chinese; answers pick one by the request's `Accept-Language`.
 """
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -148,7 +149,7 @@ def _allowed(expected: object) -> list[str]:
     return [part.strip().strip("'") for part in parts if part.strip()]
 
 
-def validation_message(error: dict[str, Any]) -> Message:
+def validation_message(error: Mapping[str, Any]) -> Message:
     """Our sentence, in both languages, for one pydantic error (`ValidationError.errors()`)."""
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}

@@ -40,3 +40,10 @@ def one_of(column: str, values: tuple[str, ...]) -> str:
     """A CHECK expression limiting a text column to an enum's values, portable to both DBs."""
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """A table model's Core table, for set-based statements (typed: SQLModel's `__table__` is
+    not declared)."""
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+    return table

@@ -1,5 +1,7 @@
 """The engine, built from settings (never at import time)."""
 
+from typing import Any
+
 from sqlalchemy import Engine, create_engine, event
 
 from app.core.config import Settings
@@ -17,7 +19,7 @@ def make_engine(settings: Settings) -> Engine:
         )
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -28,7 +30,7 @@ def make_engine(settings: Settings) -> Engine:
             dbapi_connection.isolation_level = None
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_begin(connection: Any) -> None:
             # A unit of work takes the write lock at once (waiting up to the busy timeout):
             # a deferred transaction that reads and then writes fails at once instead when
             # another writer committed meanwhile.

@@ -29,7 +29,7 @@ class _Answer(BaseModel):
 
     # No return annotation: with one, pydantic would describe the answer by it in OpenAPI.
     @model_serializer(mode="wrap")
-    def _without_empty_keys(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+    def _without_empty_keys(self, handler: SerializerFunctionWrapHandler):
         data = handler(self)
         return {k: v for k, v in data.items() if v is not None or k in self._nulls}
 

@@ -117,7 +117,7 @@ def publishing_problems(session: Session, policy: Policy) -> list[FieldError]:
     """Why a new version cannot be published: back-dated, or its cases fail."""
     problems = []
     latest = session.exec(
-        select(PolicyVersion.effective_from)
+        select(col(PolicyVersion.effective_from))
         .where(PolicyVersion.jurisdiction == policy.jurisdiction.code)
         .order_by(col(PolicyVersion.effective_from).desc())
     ).first()

@@ -20,11 +20,11 @@ def _values(enum: type[StrEnum]) -> tuple[str, ...]:
     return tuple(member.value for member in enum)
 
 
-def _seq() -> sa.Column:  # type: ignore[type-arg]
+def _seq() -> sa.Column[int]:
     return sa.Column(Sequence, primary_key=True, autoincrement=True)
 
 
-def _holder_fk() -> sa.Column:  # type: ignore[type-arg]
+def _holder_fk() -> sa.Column[uuid.UUID]:
     # RESTRICT: holders are never deleted (status changes instead), so a record is never orphaned.
     return sa.Column(
         sa.Uuid, sa.ForeignKey("holders.id", ondelete="RESTRICT"), nullable=False, index=True

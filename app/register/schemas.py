@@ -75,7 +75,7 @@ class Output(BaseModel):
     omitted_when_none: ClassVar[frozenset[str]] = frozenset({"source", "note"})
 
     @model_serializer(mode="wrap")
-    def _omit_none(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+    def _omit_none(self, handler: SerializerFunctionWrapHandler):
         # No return annotation: with one, pydantic would document the answer as a bare dict.
         data: dict[str, Any] = handler(self)
         return {k: v for k, v in data.items() if not (v is None and k in self.omitted_when_none)}

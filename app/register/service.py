@@ -6,7 +6,7 @@ can fail runs before anything is written, so a refused request leaves nothing be
 
 import uuid
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -429,7 +429,10 @@ def add_record(
     """Check and store one record of the holder: all of it, or nothing."""
     if errors := stored_record_errors(catalogue, holder.jurisdiction, body, today):
         raise InvalidInput(errors)
-    return _store(session, new_record(holder.id, body))
+    record = new_record(holder.id, body)
+    session.add(record)
+    session.commit()
+    return record
 
 
 def record_row(holder_id: uuid.UUID, body: NewRecord) -> tuple[type[SQLModel], dict[str, Any]]:
@@ -468,14 +471,7 @@ def new_record(
     holder_id: uuid.UUID, body: NewRecord
 ) -> ResidencePeriod | InsurancePeriod | Adjustment:
     model, values = record_row(holder_id, body)
-    record: ResidencePeriod | InsurancePeriod | Adjustment = model(**values)
-    return record
-
-
-def _store(session: Session, record: Record) -> Record:
-    session.add(record)
-    session.commit()
-    return record
+    return cast(ResidencePeriod | InsurancePeriod | Adjustment, model(**values))
 
 
 def list_records(
@@ -569,8 +565,8 @@ def holders_with_invalid_id_numbers(session: Session, today: date) -> list[tuple
     in insertion order: a database written by an earlier build may hold them. Never the numbers.
     """
     rows = session.execute(
-        sa.select(Holder.jurisdiction, Holder.id, Holder.id_number)
-        .order_by(Holder.seq)
+        sa.select(col(Holder.jurisdiction), col(Holder.id), col(Holder.id_number))
+        .order_by(col(Holder.seq))
         .execution_options(yield_per=10_000)
     )
     return [

@@ -22,7 +22,7 @@ from app import engine
 from app.core import paging
 from app.core.errors import ApiError
 from app.core.i18n import tr
-from app.db.base import utcnow
+from app.db.base import table_of, utcnow
 from app.db.bulk import insert_rows
 from app.domain.calendar import Month
 from app.domain.codes import jurisdiction_prefix
@@ -68,7 +68,12 @@ def population(
     """Every holder with a valid permit at `as_of`, with their records, in holder-id order:
     four streamed statements merged in step, whatever the population."""
     holders = (
-        select(Holder.id, Holder.permit_issued_on, Holder.permit_valid_until, Holder.permit_status)
+        select(
+            col(Holder.id),
+            col(Holder.permit_issued_on),
+            col(Holder.permit_valid_until),
+            col(Holder.permit_status),
+        )
         .where(
             Holder.jurisdiction == jurisdiction,
             Holder.permit_status == PermitStatus.active.value,
@@ -196,7 +201,7 @@ def store_entries(session: Session, snapshot_id: uuid.UUID, ranked: list[RankedH
         "insurance_months",
         "residence_months",
     )
-    insert_rows(session.connection(), RankingEntry.__table__, columns, rows)  # type: ignore[arg-type]
+    insert_rows(session.connection(), table_of(RankingEntry), columns, rows)
 
 
 def snapshot_for_cursor(

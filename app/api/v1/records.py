@@ -117,16 +117,14 @@ def records_router(kind: RecordKind) -> APIRouter:
         "",
         operation_id=f"list{kind.plural}",
         summary=f"List {kind.many}",
-        response_model=Page[public_schema],  # type: ignore[valid-type]
+        response_model=Page[public_schema],
         responses=problem_responses(401, 403, 404, 422),
     )
     def list_(
         holder: ReadableHolder, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
     ) -> Any:
         items, next_cursor = service.list_records(session, kind.model, holder, limit, cursor)
-        return Page[public_schema](  # type: ignore[valid-type]
-            items=[kind.public(r) for r in items], next_cursor=next_cursor
-        )
+        return Page[public_schema](items=[kind.public(r) for r in items], next_cursor=next_cursor)
 
     @router.get(
         "/{record_id}",
