@@ -37,6 +37,7 @@ from app.audit.models import AuditEvent
 from app.audit.service import write_event
 from app.clients.service import authenticate
 from app.core.config import Settings
+from app.db.base import utcnow
 from app.db.session import make_engine
 from app.main import create_app
 from app.policies.service import PolicyCache
@@ -98,7 +99,7 @@ def main() -> int:
         engine = make_engine(settings)
         cache = PolicyCache()
         with Session(engine, expire_on_commit=False) as session:
-            client = authenticate(session, key)
+            client = authenticate(session, key, utcnow())
             assert client is not None
             policy = cache.get(session).in_force(common.JURISDICTION, AS_OF)
             assert policy is not None
@@ -122,9 +123,11 @@ def main() -> int:
                 ),
             )  # fmt: skip
 
-        def engine_and_json(i: int) -> Any:
+        def engine_and_json(i: int) -> bytes:
+            """The engine, then the answer's JSON bytes as the route writes them."""
             n = i % len(ids)
-            return service.compute_score(records[n], policy, AS_OF).to_json(ids[n])
+            answer = service.compute_score(records[n], policy, AS_OF).of_holder(ids[n])
+            return answer.model_dump_json().encode()
 
         score_paths = [f"/v1/holders/{i}/score?as_of={AS_OF}" for i in ids]
         steps: list[tuple[str, Callable[[int], Any]]] = [
@@ -132,7 +135,7 @@ def main() -> int:
             ("request: GET /v1/holders/{id}/score", requests_through_app(app, key, score_paths)),
             ("step: session, first statement",
              in_session(lambda s, i: s.execute(sa.text("SELECT 1")))),
-            ("step: API key lookup", in_session(lambda s, i: authenticate(s, key))),
+            ("step: API key lookup", in_session(lambda s, i: authenticate(s, key, utcnow()))),
             ("step: the holder", in_session(lambda s, i: get_holder(s, client, ids[i]))),
             ("step: policy set key", in_session(lambda s, i: cache.get(s))),
             ("step: records (one statement)",
