@@ -36,7 +36,8 @@ from app.imports.schemas import IMPORT_LINE, HolderLine
 from app.policies.catalogue import Catalogue
 from app.register.id_numbers import normalize_id_number
 from app.register.models import Adjustment, Holder, InsurancePeriod, ResidencePeriod
-from app.register.service import holder_errors, new_holder, record_row, stored_record_errors
+from app.register.records import record_row, stored_record_errors
+from app.register.service import holder_errors, new_holder
 
 CHUNK_LINES = 5000  # lines stored together: one holder query and one insert per table
 KINDS = ("holder", "residence_period", "insurance_period", "adjustment")

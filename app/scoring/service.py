@@ -19,7 +19,8 @@ from app.domain.policy import Policy
 from app.policies.catalogue import Catalogue
 from app.policies.service import PolicyBook
 from app.register import models as db
-from app.register.service import parse_id, record_errors
+from app.register.records import record_errors
+from app.register.service import parse_id
 from app.scoring.models import Assessment
 from app.scoring.schemas import AssessmentAnswer, SimulationRequest
 

@@ -16,8 +16,8 @@ from app.db.base import metadata
 from app.domain.codes import jurisdiction_prefix
 from app.policies.service import PolicyBook, PolicyCache
 from app.register.id_numbers import id_number_problem
+from app.register.records import record_errors
 from app.register.schemas import AdjustmentCreate, InsurancePeriodCreate, ResidencePeriodCreate
-from app.register.service import record_errors
 from tests.conftest import today
 from tests.ids import check_character
 

@@ -18,7 +18,7 @@ from app.api.deps import (
 )
 from app.api.openapi import request_body
 from app.core.errors import problem_responses
-from app.register import service
+from app.register import records
 from app.register.models import Endorsement
 from app.register.schemas import EndorsementCreate, EndorsementPublic, Page
 
@@ -45,7 +45,7 @@ def create_endorsement(
     request: Request,
     response: Response,
 ) -> Endorsement:
-    endorsement = service.endorse(session, holder, body, client, catalogue, today)
+    endorsement = records.endorse(session, holder, body, client, catalogue, today)
     response.headers["Location"] = str(
         request.url_for("read_endorsement", holder_id=holder.id, endorsement_id=endorsement.id)
     )
@@ -62,7 +62,7 @@ def create_endorsement(
 def list_endorsements(
     holder: ReadableHolder, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[EndorsementPublic]:
-    items, next_cursor = service.list_records(session, Endorsement, holder, limit, cursor)
+    items, next_cursor = records.list_records(session, Endorsement, holder, limit, cursor)
     return Page(items=[EndorsementPublic.model_validate(e) for e in items], next_cursor=next_cursor)
 
 
@@ -77,4 +77,4 @@ def list_endorsements(
 def read_endorsement(
     holder: ReadableHolder, session: SessionDep, endorsement_id: str
 ) -> Endorsement:
-    return service.get_record(session, Endorsement, holder, endorsement_id)
+    return records.get_record(session, Endorsement, holder, endorsement_id)

@@ -26,7 +26,7 @@ from app.api.deps import (
 from app.api.openapi import request_body
 from app.core.errors import problem_responses
 from app.domain.calendar import Month
-from app.register import service
+from app.register import records
 from app.register.models import Adjustment, InsurancePeriod, ResidencePeriod
 from app.register.schemas import (
     AdjustmentCreate,
@@ -107,7 +107,7 @@ def records_router(kind: RecordKind) -> APIRouter:
         request: Request,
         response: Response,
     ) -> Any:
-        record = service.add_record(session, holder, body, catalogue, today)
+        record = records.add_record(session, holder, body, catalogue, today)
         response.headers["Location"] = str(
             request.url_for(read_name, holder_id=holder.id, record_id=record.id)
         )
@@ -123,7 +123,7 @@ def records_router(kind: RecordKind) -> APIRouter:
     def list_(
         holder: ReadableHolder, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
     ) -> Any:
-        items, next_cursor = service.list_records(session, kind.model, holder, limit, cursor)
+        items, next_cursor = records.list_records(session, kind.model, holder, limit, cursor)
         return Page[public_schema](items=[kind.public(r) for r in items], next_cursor=next_cursor)
 
     @router.get(
@@ -135,7 +135,7 @@ def records_router(kind: RecordKind) -> APIRouter:
         responses=problem_responses(401, 403, 404),
     )
     def read(holder: ReadableHolder, session: SessionDep, record_id: str) -> Any:
-        return kind.public(service.get_record(session, kind.model, holder, record_id))
+        return kind.public(records.get_record(session, kind.model, holder, record_id))
 
     @router.delete(
         "/{record_id}",
@@ -146,7 +146,7 @@ def records_router(kind: RecordKind) -> APIRouter:
         responses=problem_responses(401, 403, 404),
     )
     def delete(holder: WritableHolder, session: SessionDep, record_id: str) -> Response:
-        service.delete_record(session, service.get_record(session, kind.model, holder, record_id))
+        records.delete_record(session, records.get_record(session, kind.model, holder, record_id))
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return router
