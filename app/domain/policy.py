@@ -198,7 +198,9 @@ class Indicators(_Model):
     insurance: InsuranceIndicator
 
 
-class Adjustment(_Model):
+class AdjustmentRule(_Model):
+    """An entry of the adjustments catalogue (SPEC §5): a code and its points."""
+
     code: Code
     points: SignedPoints
     name: Name
@@ -337,7 +339,7 @@ class Policy(_Model):
     notes: dict[StrictStr, StrictStr] = {}
     permit: PermitRules
     indicators: Indicators
-    adjustments: list[Adjustment] = []
+    adjustments: list[AdjustmentRule] = []
     domains: dict[DomainName, list[Tier]]
     # SPEC §5: "A version with no case ... is not published".
     tests: list[PolicyCase] = Field(min_length=1)

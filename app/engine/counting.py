@@ -9,7 +9,7 @@ from datetime import date
 from app.domain.calendar import Month, whole_months
 from app.domain.codes import area_kind, jurisdiction_prefix
 from app.domain.policy import (
-    Adjustment,
+    AdjustmentRule,
     InsuranceIndicator,
     Policy,
     ResidenceIndicator,
@@ -190,7 +190,7 @@ def current_residence(
 class ActiveAdjustment:
     """One catalogue entry active at D, with the number of active records that have its code."""
 
-    entry: Adjustment
+    entry: AdjustmentRule
     count: int
 
     @property
@@ -200,7 +200,7 @@ class ActiveAdjustment:
 
 
 def active_adjustments(
-    adjustments: Iterable[AdjustmentRecord], d: date, catalogue: Sequence[Adjustment]
+    adjustments: Iterable[AdjustmentRecord], d: date, catalogue: Sequence[AdjustmentRule]
 ) -> list[ActiveAdjustment]:
     """SPEC §6.3: catalogue entries with a record active at d (`effective_from <= d` and
     `effective_to` null or after d), in catalogue order, 0-point entries included; codes not in

@@ -6,7 +6,7 @@ from pydantic import Field, TypeAdapter
 
 from app.register.schemas import (
     AdjustmentCreate,
-    DivisionCode,
+    DivisionCodeText,
     HolderCreate,
     IdNumberText,
     Input,
@@ -21,7 +21,7 @@ class HolderLine(Input):
 
 
 class HolderRef(Input):
-    jurisdiction: DivisionCode
+    jurisdiction: DivisionCodeText
     id_number: IdNumberText
 
 

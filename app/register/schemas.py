@@ -18,8 +18,10 @@ from pydantic import (
 from app.core.i18n import tr
 from app.domain.records import Housing, InsuranceType, PermitStatus
 
-DivisionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$"), Field(examples=["441702"])]
-TownshipCode = Annotated[
+DivisionCodeText = Annotated[
+    str, StringConstraints(pattern=r"^[0-9]{6}$"), Field(examples=["441702"])
+]
+TownshipCodeText = Annotated[
     str,
     StringConstraints(pattern=r"^[0-9]{9}$"),
     Field(
@@ -46,19 +48,20 @@ def _printable(value: str) -> str:
     return value
 
 
-def text(max_length: int, min_length: int = 1) -> object:
-    """Free text: trimmed, not blank (unless min_length is 0), no control characters."""
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_printable),
-    ]
-
-
-Name = text(200)
-PermitNumber = text(64)
-Source = text(64)
-Note = text(500, min_length=0)
+# Free text: trimmed, not blank (but a note), no control characters.
+_Printable = AfterValidator(_printable)
+PersonName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), _Printable
+]
+PermitNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), _Printable
+]
+RecordSource = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), _Printable
+]
+Note = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=0, max_length=500), _Printable
+]
 
 
 class Input(BaseModel):
@@ -82,21 +85,21 @@ class Output(BaseModel):
 
 
 class PermitIn(Input):
-    number: PermitNumber  # type: ignore[valid-type]
+    number: PermitNumber
     issued_on: date
     valid_until: date
     status: PermitStatus
 
 
 class HolderCreate(Input):
-    jurisdiction: DivisionCode
+    jurisdiction: DivisionCodeText
     id_number: IdNumberText
-    name: Name  # type: ignore[valid-type]
+    name: PersonName
     permit: PermitIn
 
 
 class PermitPatch(Input):
-    number: PermitNumber | None = None  # type: ignore[valid-type]
+    number: PermitNumber | None = None
     issued_on: date | None = None
     valid_until: date | None = None
     status: PermitStatus | None = None
@@ -105,7 +108,7 @@ class PermitPatch(Input):
 class HolderPatch(Input):
     """JSON Merge Patch (RFC 7396) of `name` and `permit`; every given key must have a value."""
 
-    name: Name | None = None  # type: ignore[valid-type]
+    name: PersonName | None = None
     permit: PermitPatch | None = None
 
 
@@ -127,17 +130,17 @@ class HolderPublic(Output):
 
 
 class HolderLookup(Input):
-    jurisdiction: DivisionCode
+    jurisdiction: DivisionCodeText
     id_number: IdNumberText
 
 
 class ResidencePeriodCreate(Input):
-    district: DivisionCode
+    district: DivisionCodeText
     start_date: date
     end_date: date | None = None
     housing: Housing = Housing.other
-    township: TownshipCode | None = None
-    source: Source | None = None  # type: ignore[valid-type]
+    township: TownshipCodeText | None = None
+    source: RecordSource | None = None
 
 
 class ResidencePeriodPublic(Output):
@@ -153,11 +156,11 @@ class ResidencePeriodPublic(Output):
 
 
 class InsurancePeriodCreate(Input):
-    district: DivisionCode
+    district: DivisionCodeText
     type: InsuranceType
     start_month: MonthText
     end_month: MonthText | None = None
-    source: Source | None = None  # type: ignore[valid-type]
+    source: RecordSource | None = None
 
 
 class InsurancePeriodPublic(Output):
@@ -173,7 +176,7 @@ class AdjustmentCreate(Input):
     code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")]
     effective_from: date
     effective_to: date | None = None
-    note: Note | None = None  # type: ignore[valid-type]
+    note: Note | None = None
 
 
 class AdjustmentPublic(Output):
@@ -186,7 +189,7 @@ class AdjustmentPublic(Output):
 
 class EndorsementCreate(Input):
     endorsed_on: date | None = None
-    note: Note | None = None  # type: ignore[valid-type]
+    note: Note | None = None
 
 
 class EndorsementPublic(Output):

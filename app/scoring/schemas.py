@@ -10,7 +10,7 @@ from app.domain.records import PermitStatus
 from app.engine.answer import ScoreAnswer
 from app.register.schemas import (
     AdjustmentCreate,
-    DivisionCode,
+    DivisionCodeText,
     Input,
     InsurancePeriodCreate,
     ResidencePeriodCreate,
@@ -26,7 +26,7 @@ class SimulatedPermit(Input):
 
 
 class SimulationRequest(Input):
-    jurisdiction: DivisionCode
+    jurisdiction: DivisionCodeText
     as_of: date | None = None
     permit: SimulatedPermit
     residence_periods: list[ResidencePeriodCreate] = Field(
