@@ -52,6 +52,7 @@ def preferred_language(accept_language: str | None) -> str:
 # own (which is English only and can quote a regular expression or, in `input`, the value sent:
 # maybe an ID number). Each names what is expected.
 
+# Years 0001 to 9999, as dates have them: "0000-01" is no month (app/register/schemas.py).
 MONTH_PATTERN = r"^([0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)-(0[1-9]|1[0-2])$"
 
 DATE = tr("Expected a date, YYYY-MM-DD.", "应为日期，格式 YYYY-MM-DD。")

@@ -121,7 +121,7 @@ def stored_record_errors(
                 field=prefix + "start_date", message=tr("Cannot be after today.", "不能晚于今天。")
             )
         )
-    if isinstance(body, InsurancePeriodCreate) and body.start_month > str(Month.of(today)):
+    if isinstance(body, InsurancePeriodCreate) and body.start_month > Month.of(today):
         errors.append(
             FieldError(
                 field=prefix + "start_month",
@@ -162,9 +162,9 @@ def record_row(holder_id: uuid.UUID, body: NewRecord) -> tuple[type[SQLModel], d
         return InsurancePeriod, values | {
             "district": body.district,
             "type": body.type.value,
-            # Stored as the month's first day; MonthText has checked the text already.
-            "start_month": date.fromisoformat(f"{body.start_month}-01"),
-            "end_month": date.fromisoformat(f"{end}-01") if end is not None else None,
+            # Stored as the month's first day.
+            "start_month": body.start_month.first_day,
+            "end_month": end.first_day if end is not None else None,
             "source": body.source,
         }
     return Adjustment, values | {

@@ -1,6 +1,7 @@
 """What clients write and read (SPEC §4, §7). Inputs refuse unknown keys and parse strictly;
 rules that need the holder, the date or the policies live in `service.py`."""
 
+import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
@@ -8,14 +9,18 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
     StringConstraints,
+    WithJsonSchema,
     model_serializer,
 )
+from pydantic_core import PydanticCustomError
 
-from app.core.i18n import tr
+from app.core.i18n import MONTH_PATTERN, tr
+from app.domain.calendar import Month
 from app.domain.records import Housing, InsuranceType, PermitStatus
 
 DivisionCodeText = Annotated[
@@ -30,13 +35,29 @@ TownshipCodeText = Annotated[
         examples=["441702100"],
     ),
 ]
+_MONTH = re.compile(MONTH_PATTERN)
+
+
+def _month_text(value: Any) -> Month:
+    """A month arrives as `YYYY-MM` text and is a `Month` from the edge on."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "Input should be a valid string")
+    if not _MONTH.match(value):
+        raise PydanticCustomError("month", "Input should be a month, YYYY-MM")
+    return Month(int(value[:4]), int(value[5:]))
+
+
 MonthText = Annotated[
-    str,
-    # Years 0001 to 9999, as dates have them: "0000-01" is no month.
-    StringConstraints(
-        pattern=r"^([0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)-(0[1-9]|1[0-2])$"
+    Month,
+    BeforeValidator(_month_text),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": MONTH_PATTERN,
+            "description": "A month, YYYY-MM",
+            "examples": ["2023-05"],
+        }
     ),
-    Field(description="A month, YYYY-MM", examples=["2023-05"]),
 ]
 IdNumberText = Annotated[str, StringConstraints(min_length=1, max_length=18)]
 

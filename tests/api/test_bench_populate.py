@@ -114,7 +114,7 @@ def test_every_record_passes_the_entry_checks(
             _as_sent(row, "district", "type", "start_month", "end_month", "source")
         )
         assert record_errors(catalogue, JURISDICTION, record) == [], row
-        assert record.start_month <= f"{on:%Y-%m}"
+        assert str(record.start_month) <= f"{on:%Y-%m}"
     for row in _rows(engine, "adjustments"):
         record = AdjustmentCreate.model_validate_json(
             _as_sent(row, "code", "effective_from", "effective_to")
