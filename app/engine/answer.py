@@ -2,9 +2,9 @@
 
 import uuid
 from datetime import date
-from typing import Any, ClassVar, Literal, cast
+from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.policy import (
     InsuranceIndicator,
@@ -21,17 +21,17 @@ from app.engine.requirements import levels, missing
 
 
 class _Answer(BaseModel):
-    """A part of the score answer. SPEC §7 leaves optional keys out when they have no value,
-    except those it keeps as null: a model names them in `_nulls`."""
-
     model_config = ConfigDict(frozen=True)
-    _nulls: ClassVar[frozenset[str]] = frozenset()
 
-    # No return annotation: with one, pydantic would describe the answer by it in OpenAPI.
-    @model_serializer(mode="wrap")
-    def _without_empty_keys(self, handler: SerializerFunctionWrapHandler):
-        data = handler(self)
-        return {k: v for k, v in data.items() if v is not None or k in self._nulls}
+
+def _absent(value: Any) -> bool:
+    return value is None
+
+
+def left_out_when_none(description: str | None = None) -> Any:
+    """SPEC §7 leaves an optional key out of the answer when it has no value (but holder_id,
+    next and projected_on, which it keeps as null)."""
+    return Field(None, description=description, exclude_if=_absent)
 
 
 class PolicyRef(_Answer):
@@ -46,14 +46,14 @@ class IndicatorComponent(_Answer):
     full_years: int
     points: int
     cap: int
-    reference: Reference | None = None
+    reference: Reference | None = left_out_when_none()
 
 
 class AdjustmentItem(_Answer):
     code: str
     points: int
-    count: int | None = None  # repeatable codes only
-    reference: Reference | None = None
+    count: int | None = left_out_when_none()  # repeatable codes only
+    reference: Reference | None = left_out_when_none()
 
 
 class AdjustmentsComponent(_Answer):
@@ -65,12 +65,10 @@ class AdjustmentsComponent(_Answer):
 class TierAnswer(_Answer):
     code: str
     name: Name
-    reference: Reference | None = None
+    reference: Reference | None = left_out_when_none()
 
 
 class NextTierAnswer(_Answer):
-    _nulls = frozenset({"projected_on"})
-
     level: int
     code: str
     name: Name
@@ -82,19 +80,15 @@ class NextTierAnswer(_Answer):
 
 
 class EntitlementAnswer(_Answer):
-    _nulls = frozenset({"next"})
-
     domain: str
     level: int
-    tier: TierAnswer | None = Field(None, description="Absent at level 0")
+    tier: TierAnswer | None = left_out_when_none("Absent at level 0")
     services: list[Service]
     next: NextTierAnswer | None  # None at the top tier
 
 
 class ScoreAnswer(_Answer):
     """Points, components and entitlements of a holder at `as_of` (docs/rules.md)."""
-
-    _nulls = frozenset({"holder_id"})
 
     holder_id: uuid.UUID | None = Field(description="null in a simulation")
     jurisdiction: str
