@@ -2,9 +2,10 @@
 
 from app.audit.models import AuditEvent
 from app.clients.models import ApiClient
-from app.idempotency.models import IdempotencyKey, RateWindow
+from app.idempotency.models import IdempotencyKey
 from app.imports.models import ImportBatch
 from app.policies.models import PolicyVersion
+from app.ratelimit.models import RateWindow
 from app.register.models import Adjustment, Endorsement, Holder, InsurancePeriod, ResidencePeriod
 from app.scoring.models import Assessment, RankingEntry, RankingSnapshot
 

@@ -33,12 +33,12 @@ from app.db.unit import UnitOfWork
 from app.idempotency.service import (
     Claim,
     claim_in_unit,
-    count_request,
     forget_expired,
     request_digest,
 )
 from app.policies.catalogue import Catalogue, builtin_catalogue
 from app.policies.service import PolicyBook, PolicyCache
+from app.ratelimit.service import count_request
 from app.register.models import Holder
 from app.register.service import get_holder
 

@@ -3,7 +3,7 @@
 import json
 import uuid
 from collections.abc import Iterable, MutableMapping
-from datetime import datetime
+from datetime import date, datetime, time, tzinfo
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -11,6 +11,8 @@ from fastapi import Request
 from sqlmodel import Session, col, select
 
 from app.audit.models import AuditEvent
+from app.core.errors import invalid
+from app.core.i18n import tr
 from app.core.paging import after_seq, page_of
 from app.db.base import table_of
 
@@ -116,3 +118,24 @@ def list_events(
         query = query.where(col(AuditEvent.at) >= since)
     rows = session.exec(query.order_by(col(AuditEvent.seq)).limit(limit + 1)).all()
     return page_of(rows, limit)
+
+
+def parse_since(value: str | None, zone: tzinfo) -> datetime | None:
+    """The `since` of a reading of the trail: an RFC 3339 time with its offset, or a date
+    meaning its midnight in `zone` (JIFEN_TIMEZONE); 422 for anything else."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(), zone)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise invalid(
+            "since",
+            tr(
+                "An RFC 3339 time with its offset, or a date.", "应为带时区的 RFC 3339 时间或日期。"
+            ),
+        )
+    return moment

@@ -30,8 +30,3 @@ def key_digest(key: str) -> str:
 
 def digests_match(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
-
-
-def mask_id_number(id_number: str) -> str:
-    """`441702199001011233` -> `441702********1233` (SPEC §7)."""
-    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]

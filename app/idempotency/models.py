@@ -1,5 +1,5 @@
-"""Idempotency keys and rate-limit windows: state other systems' retries depend on, kept in
-the database so that every worker and replica sees the same."""
+"""Idempotency keys: state other systems' retries depend on, kept in the database so that
+every worker and replica sees the same."""
 
 import uuid
 from datetime import datetime
@@ -36,13 +36,3 @@ class IdempotencyKey(SQLModel, table=True):
     status: int | None = None
     headers: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     body: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary, nullable=True))
-
-
-class RateWindow(SQLModel, table=True):
-    """Requests of one client in one fixed window (a minute)."""
-
-    __tablename__ = "rate_windows"
-
-    client_id: uuid.UUID = Field(sa_column=sa.Column(sa.Uuid, primary_key=True))
-    window_start: datetime = Field(sa_column=sa.Column(UTCDateTime, primary_key=True))
-    requests: int = 0

@@ -1,4 +1,4 @@
-"""Idempotent retries and per-client rate limits (SPEC §7)."""
+"""Idempotent retries (SPEC §7)."""
 
 import hashlib
 import json
@@ -9,15 +9,13 @@ from typing import Any
 
 import sqlalchemy as sa
 import yaml
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from app.core.errors import ApiError, Conflict, invalid
+from app.core.errors import Conflict, invalid
 from app.core.i18n import tr
-from app.idempotency.models import IdempotencyKey, RateWindow
+from app.idempotency.models import IdempotencyKey
 
 KEPT = timedelta(hours=24)
-RATE_WINDOW = timedelta(minutes=1)
 
 
 class Replay(Exception):
@@ -25,10 +23,6 @@ class Replay(Exception):
 
     def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
         self.status, self.headers, self.body = status, headers, body
-
-
-class TooManyRequests(ApiError):
-    status = 429
 
 
 def request_digest(body: bytes, media_type: str) -> str:
@@ -205,31 +199,3 @@ def settle(
         session.rollback()
         return
     session.commit()
-
-
-def count_request(session: Session, client_id: uuid.UUID, limit: int, now: datetime) -> None:
-    """Fixed one-minute windows per client, counted in the database (all workers and
-    replicas share them). Over the limit: 429 with Retry-After, the seconds left."""
-    start = now.replace(second=0, microsecond=0)
-    insert = (postgresql if session.bind.dialect.name == "postgresql" else sqlite).insert  # type: ignore[union-attr]
-    statement = (
-        insert(RateWindow)
-        .values(client_id=client_id, window_start=start, requests=1)
-        .on_conflict_do_update(
-            index_elements=["client_id", "window_start"],
-            set_={"requests": RateWindow.__table__.c.requests + 1},
-        )
-        .returning(RateWindow.__table__.c.requests)
-    )
-    requests = session.execute(statement).scalar_one()
-    session.execute(sa.delete(RateWindow).where(col(RateWindow.window_start) < start - RATE_WINDOW))
-    session.commit()
-    if requests > limit:
-        retry_after = max(1, int((start + RATE_WINDOW - now).total_seconds()) + 1)
-        raise TooManyRequests(
-            tr(
-                f"More than {limit} requests a minute; retry in {retry_after} s.",
-                f"每分钟请求超过 {limit} 次，请 {retry_after} 秒后重试。",
-            ),
-            headers={"Retry-After": str(retry_after)},
-        )

@@ -12,7 +12,8 @@ from sqlmodel import Session
 
 from app.clients.service import create_client
 from app.imports.models import ImportBatch
-from app.imports.service import ImportRun, claim_batch
+from app.imports.run import ImportRun
+from app.imports.service import claim_batch
 from app.policies.service import PolicyCache
 from app.register.models import Holder, InsurancePeriod, ResidencePeriod
 from app.register.schemas import HolderCreate
@@ -142,7 +143,7 @@ def test_chunks_are_stored_in_order_across_a_long_batch(
 ) -> None:
     """Holders of one chunk, their records in later ones, a bad line in each chunk: while a
     chunk is stored the next one is prepared, and line numbers run on across chunks."""
-    monkeypatch.setattr("app.api.v1.imports.CHUNK_LINES", 7)
+    monkeypatch.setattr("app.imports.pipeline.CHUNK_LINES", 7)
     numbers = [make_id_number() for _ in range(10)]
     lines: list[Any] = [{"kind": "holder", "holder": holder_body(id_number=n)} for n in numbers]
     for month in range(1, 5):

@@ -2,7 +2,7 @@
 
 import json
 import uuid
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -11,9 +11,8 @@ from pydantic import BaseModel
 
 from app.api.deps import AuditReader, Cursor, Limit, QueryText, SessionDep, SettingsDep
 from app.audit.models import AuditEvent
-from app.audit.service import list_events
-from app.core.errors import invalid, problem_responses
-from app.core.i18n import tr
+from app.audit.service import list_events, parse_since
+from app.core.errors import problem_responses
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
@@ -56,26 +55,6 @@ def _row(event: AuditEvent) -> dict[str, Any]:
     return {k: v for k, v in row.items() if v is not None}
 
 
-def _since(value: str | None, settings: Any) -> datetime | None:
-    """An RFC 3339 time, or a date meaning its midnight in JIFEN_TIMEZONE."""
-    if value is None:
-        return None
-    try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(), settings.zone)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise invalid(
-            "since",
-            tr(
-                "An RFC 3339 time with its offset, or a date.", "应为带时区的 RFC 3339 时间或日期。"
-            ),
-        )
-    return moment
-
-
 @router.get(
     "/audit",
     operation_id="listAuditEvents",
@@ -100,7 +79,7 @@ def list_audit_events(
         client,
         holder_id=holder_id,
         client_name=client_name,
-        since=_since(since, settings),
+        since=parse_since(since, settings.zone),
         limit=limit,
         cursor=cursor,
     )

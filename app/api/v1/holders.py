@@ -21,9 +21,9 @@ from app.api.openapi import request_body
 from app.audit.service import note
 from app.clients.models import ApiClient
 from app.core.errors import problem_responses
-from app.core.security import Scope, mask_id_number
 from app.domain.records import PermitStatus
 from app.register import service
+from app.register.masking import id_number_shown
 from app.register.models import Holder
 from app.register.schemas import (
     HolderCreate,
@@ -40,14 +40,11 @@ MERGE_PATCH_TYPES = ("application/merge-patch+json", "application/json")
 
 
 def holder_public(holder: Holder, client: ApiClient) -> HolderPublic:
-    """The holder as answered: the ID number masked unless the client may read it in full."""
-    id_number = holder.id_number
-    if Scope.id_numbers_read not in client.scope_set:
-        id_number = mask_id_number(id_number)
+    """The holder as answered: the ID number as the client may read it."""
     return HolderPublic(
         id=holder.id,
         jurisdiction=holder.jurisdiction,
-        id_number=id_number,
+        id_number=id_number_shown(holder.id_number, client),
         name=holder.name,
         permit=PermitOut(
             number=holder.permit_number,

@@ -1,0 +1,1 @@
+"""Per-client rate limits (SPEC §7)."""
