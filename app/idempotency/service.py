@@ -104,12 +104,12 @@ def claim_in_unit(
         )
     ).first()
     token = uuid.uuid4()
-    held = {"claim_token": token, "lease_until": None, "created_at": now}
+    held: dict[str, Any] = {"claim_token": token, "lease_until": None, "created_at": now}
     if first is None:
         session.add(
             IdempotencyKey(
                 client_id=client_id, key=key, method=method, path=path, request_digest=digest,
-                **held,
+                claim_token=token, lease_until=None, created_at=now,
             )
         )  # fmt: skip
     elif first.status is not None:
@@ -122,7 +122,7 @@ def claim_in_unit(
         # request is over, and this one runs in its place.
         session.execute(
             sa.update(IdempotencyKey)
-            .where(IdempotencyKey.client_id == client_id, IdempotencyKey.key == key)
+            .where(col(IdempotencyKey.client_id) == client_id, col(IdempotencyKey.key) == key)
             .values(method=method, path=path, request_digest=digest, **held)
         )
     session.commit()
@@ -143,7 +143,9 @@ def forget_expired(session: Session, now: datetime) -> None:
     """Delete keys older than 24 hours, a few at a time, never waiting on a row another
     request holds (on PostgreSQL, SKIP LOCKED)."""
     expired = (
-        sa.select(IdempotencyKey.seq).where(col(IdempotencyKey.created_at) < now - KEPT).limit(100)
+        sa.select(col(IdempotencyKey.seq))
+        .where(col(IdempotencyKey.created_at) < now - KEPT)
+        .limit(100)
     )
     if session.connection().dialect.name == "postgresql":
         expired = expired.with_for_update(skip_locked=True)

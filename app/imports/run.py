@@ -21,6 +21,7 @@ from app.clients.models import ApiClient
 from app.core.errors import FieldError, errors_from_pydantic
 from app.core.i18n import in_language, tr
 from app.core.text import json_problems
+from app.db.base import table_of
 from app.db.bulk import insert_rows
 from app.imports.models import ImportBatch
 from app.imports.schemas import IMPORT_LINE, HolderLine
@@ -141,7 +142,7 @@ class ImportRun:
                 lease_until=now + self.lease,
             )
         )
-        if advanced.rowcount != 1:  # type: ignore[attr-defined]
+        if advanced.rowcount != 1:
             session.rollback()
             raise LostBatch(str(self.batch.id))
         session.commit()
@@ -168,7 +169,7 @@ class ImportRun:
                     if values := [row for _, table, row in rows if table is model]:
                         columns = list(values[0])
                         data = ([row[c] for c in columns] for row in values)
-                        insert_rows(connection, model.__table__, columns, data)
+                        insert_rows(connection, table_of(model), columns, data)
             return len(rows)
         except IntegrityError:
             # Another request stored a conflicting holder meanwhile, or an earlier chunk's

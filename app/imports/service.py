@@ -119,7 +119,7 @@ def claim_batch(
     )
     session.execute(
         sa.update(IdempotencyKey)
-        .where(IdempotencyKey.client_id == client.id, IdempotencyKey.key == key)
+        .where(col(IdempotencyKey.client_id) == client.id, col(IdempotencyKey.key) == key)
         .values(claim_token=token)
     )
     if took.rowcount != 1:  # type: ignore[attr-defined]  # another retry resumed it first

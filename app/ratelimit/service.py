@@ -9,6 +9,7 @@ from sqlmodel import Session, col
 
 from app.core.errors import ApiError
 from app.core.i18n import tr
+from app.db.base import table_of
 from app.ratelimit.models import RateWindow
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -28,9 +29,9 @@ def count_request(session: Session, client_id: uuid.UUID, limit: int, now: datet
         .values(client_id=client_id, window_start=start, requests=1)
         .on_conflict_do_update(
             index_elements=["client_id", "window_start"],
-            set_={"requests": RateWindow.__table__.c.requests + 1},
+            set_={"requests": table_of(RateWindow).c.requests + 1},
         )
-        .returning(RateWindow.__table__.c.requests)
+        .returning(table_of(RateWindow).c.requests)
     )
     requests = session.execute(statement).scalar_one()
     session.execute(sa.delete(RateWindow).where(col(RateWindow.window_start) < start - RATE_WINDOW))
