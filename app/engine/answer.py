@@ -6,6 +6,7 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.fields import left_out_when_none
 from app.domain.policy import (
     InsuranceIndicator,
     Name,
@@ -22,16 +23,6 @@ from app.engine.requirements import levels, missing
 
 class _Answer(BaseModel):
     model_config = ConfigDict(frozen=True)
-
-
-def _absent(value: Any) -> bool:
-    return value is None
-
-
-def left_out_when_none(description: str | None = None) -> Any:
-    """SPEC §7 leaves an optional key out of the answer when it has no value (but holder_id,
-    next and projected_on, which it keeps as null)."""
-    return Field(None, description=description, exclude_if=_absent)
 
 
 class PolicyRef(_Answer):

@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.api.deps import AuditReader, Cursor, Limit, QueryText, SessionDep, SettingsDep
 from app.audit.models import AuditEvent
 from app.audit.service import list_events, parse_since
 from app.core.errors import problem_responses
+from app.core.fields import left_out_when_none
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
@@ -26,10 +26,10 @@ class AuditRow(BaseModel):
     action: str
     status: int
     request_id: str
-    holder_id: uuid.UUID | None = None
+    holder_id: uuid.UUID | None = left_out_when_none()
     jurisdictions: list[str]
-    filter: dict[str, Any] | None = None
-    rows: int | None = None
+    filter: dict[str, Any] | None = left_out_when_none()
+    rows: int | None = left_out_when_none()
 
 
 class AuditPage(BaseModel):
@@ -37,22 +37,21 @@ class AuditPage(BaseModel):
     next_cursor: str | None
 
 
-def _row(event: AuditEvent) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "id": str(event.id),
-        "at": event.at.isoformat().replace("+00:00", "Z"),
-        "client": event.client,
-        "method": event.method,
-        "route": event.route,
-        "action": event.action,
-        "status": event.status,
-        "request_id": event.request_id,
-        "holder_id": str(event.holder_id) if event.holder_id else None,
-        "jurisdictions": event.jurisdictions.split(),
-        "filter": json.loads(event.filter) if event.filter is not None else None,
-        "rows": event.rows,
-    }
-    return {k: v for k, v in row.items() if v is not None}
+def _row(event: AuditEvent) -> AuditRow:
+    return AuditRow(
+        id=event.id,
+        at=event.at,
+        client=event.client,
+        method=event.method,
+        route=event.route,
+        action=event.action,
+        status=event.status,
+        request_id=event.request_id,
+        holder_id=event.holder_id,
+        jurisdictions=event.jurisdictions.split(),
+        filter=json.loads(event.filter) if event.filter is not None else None,
+        rows=event.rows,
+    )
 
 
 @router.get(
@@ -73,7 +72,7 @@ def list_audit_events(
     ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> Any:
+) -> AuditPage:
     items, next_cursor = list_events(
         session,
         client,
@@ -83,5 +82,4 @@ def list_audit_events(
         limit=limit,
         cursor=cursor,
     )
-    # Answered as built: optional keys without a value are left out (SPEC §7).
-    return JSONResponse({"items": [_row(e) for e in items], "next_cursor": next_cursor})
+    return AuditPage(items=[_row(e) for e in items], next_cursor=next_cursor)
