@@ -3,9 +3,8 @@
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from app.api.deps import CatalogueDep, HoldersWriter, SessionDep, TodayDep
 from app.audit.service import note
@@ -15,31 +14,12 @@ from app.idempotency.models import IdempotencyKey
 from app.idempotency.service import replay
 from app.imports.pipeline import OtherBytes, body_digest, claim, keep_digest, read_batch
 from app.imports.run import ImportRun
+from app.imports.schemas import ImportReport
 from app.imports.service import get_report
 
 router = APIRouter(prefix="/v1", tags=["imports"])
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
-
-
-class RejectedLine(BaseModel):
-    line: int
-    field: str
-    message: str
-
-
-class ImportReport(BaseModel):
-    id: str
-    state: str = Field(
-        description="running, stored (every line read), too_large (stopped at the size "
-        "limit), or interrupted (its run died: the same key and bytes resume it)"
-    )
-    lines: int
-    stored: int
-    rejected: list[RejectedLine]
-    last_line: int | None = Field(
-        None, description="While running or interrupted: every line up to it is accounted for"
-    )
 
 
 @router.post(
@@ -67,7 +47,11 @@ class ImportReport(BaseModel):
     },
 )
 async def create_import(
-    request: Request, client: HoldersWriter, catalogue: CatalogueDep, today: TodayDep
+    request: Request,
+    response: Response,
+    client: HoldersWriter,
+    catalogue: CatalogueDep,
+    today: TodayDep,
 ) -> Any:
     """Each line is checked like its single-record route and stored whole or not at all; the
     batch goes on past a bad line and reports it by line number. The batch's key is its
@@ -119,8 +103,8 @@ async def create_import(
              "detail": in_language(detail, language), "report": report},
             status_code=413, media_type="application/problem+json",
         )  # fmt: skip
-    location = str(request.url_for("read_import", import_id=report["id"]))
-    return JSONResponse(report, status_code=201, headers={"Location": location})
+    response.headers["Location"] = str(request.url_for("read_import", import_id=report["id"]))
+    return ImportReport.model_validate(report)
 
 
 @router.get(
@@ -133,5 +117,7 @@ async def create_import(
 )
 def read_import(
     request: Request, client: HoldersWriter, session: SessionDep, import_id: str
-) -> Any:
-    return JSONResponse(get_report(session, client, import_id, request.app.state.clock()))
+) -> ImportReport:
+    return ImportReport.model_validate(
+        get_report(session, client, import_id, request.app.state.clock())
+    )
