@@ -1,6 +1,7 @@
-"""SPEC §6.4 projection: `projected_on` against a slow reference (the candidate-date method,
-recounting from scratch on each date) and a day-by-day scan; and properties of the §6.2 counts
-on random holders."""
+"""SPEC §6.4 projection: `projected_on` against a slow reference, the oracle of tests/oracle.py
+(SPEC §6 read again, sharing no code with the engine: the candidate-date method recounting from
+scratch on each date, and a day-by-day scan); and properties of the §6.2 counts on random
+holders."""
 
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
@@ -18,32 +19,25 @@ from app.policies.schema import (
     load_policy_yaml,
     parse_policy,
 )
-from app.scoring.calendar import Month, add_months, add_years, whole_months
+from app.scoring.calendar import Month
 from app.scoring.engine import (
     AdjustmentRecord,
-    Facts,
     InsurancePeriod,
     Permit,
     Records,
     ResidencePeriod,
-    active_adjustments,
-    current_residence,
     facts_at,
     insurance_months,
-    jurisdiction_prefix,
     levels,
-    permit_valid,
     projected_on,
     residence_months,
     score,
 )
+from tests import oracle
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "example_policy.yaml"
 EXAMPLE = load_policy_yaml(FIXTURE.read_text(encoding="utf-8"), FIXTURE.name)
 JIANGCHENG, YANGDONG, YANGXI, GUANGZHOU = "441702", "441704", "441721", "440100"
-# SPEC §4 kinds by the hundreds of a township code's last 3 digits: 0 subdistrict, 1 town,
-# 2-3 township, 4-9 other; written out here rather than taken from the code under test.
-KINDS = ["subdistrict", "town", "township", "township"] + ["other"] * 6
 ACTIVE_PERMIT = Permit(date(2019, 3, 1), date(2027, 2, 28), "active")
 
 
@@ -58,160 +52,45 @@ def only_tier(requires: dict[str, Any]) -> Policy:
     return variant(lambda d: d["domains"]["housing"][0].update(requires=requires))
 
 
-# --- the slow reference: SPEC §6.2-§6.4 read literally ------------------------------------------
+# --- the slow reference: tests/oracle.py, which shares no code with the engine -----------------
 
 
-def naive_residence_months(
-    periods: Sequence[ResidencePeriod], as_of: date, prefix: str, indicator: ResidenceIndicator
-) -> int:
-    clipped = sorted(
-        (p.start_date, min(p.end_date or date.max, as_of))
-        for p in periods
-        if p.district.startswith(prefix)
-    )
-    merged: list[list[date]] = []
-    for start, end in clipped:
-        if end <= start:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    if indicator.counting == "cumulative":
-        return sum(whole_months(s, e) for s, e in merged)
-    gap = indicator.max_gap_days or 0
-    if not merged or (as_of - merged[-1][1]).days > gap:
-        return 0
-    run = [merged[-1]]
-    for interval in reversed(merged[:-1]):
-        if (run[0][0] - interval[1]).days > gap:
-            break
-        run.insert(0, interval)
-    return sum(whole_months(s, e) for s, e in run)
-
-
-def naive_insurance_months(
-    periods: Sequence[InsurancePeriod], as_of: date, prefix: str, indicator: InsuranceIndicator
-) -> int:
-    last_ended = Month.of(as_of) + -1
-    months: set[Month] = set()
-    for p in periods:
-        if not p.district.startswith(prefix) or (indicator.types and p.type not in indicator.types):
-            continue
-        month, last = p.start_month, min(p.end_month or last_ended, last_ended)
-        while month <= last:
-            months.add(month)
-            month += 1
-    if indicator.counting == "cumulative" or not months:
-        return len(months)
-    gap = indicator.max_gap_months or 0
-    ordered = sorted(months)
-    if last_ended - ordered[-1] > gap:
-        return 0
-    count = 1
-    for later, earlier in zip(ordered[:0:-1], ordered[-2::-1], strict=True):
-        if later - earlier - 1 > gap:
-            break
-        count += 1
-    return count
-
-
-def naive_facts(records: Records, policy: Policy, d: date) -> Facts:
-    """The facts at d, recounted from scratch. The month counts are the engine's from-scratch
-    ones, which `test_months_equal_the_literal_reading` holds to the literal reading (too slow
-    to run on every candidate date)."""
-    code, indicators = policy.jurisdiction.code, policy.indicators
-    prefix = jurisdiction_prefix(code)
-    residence = residence_months(records.residence_periods, d, code, indicators.residence)
-    insurance = insurance_months(records.insurance_periods, d, code, indicators.insurance)
-    active = active_adjustments(records.adjustments, d, policy.adjustments)
-    current = current_residence(records.residence_periods, d, prefix)
-
-    def points(months: int, indicator: ResidenceIndicator | InsuranceIndicator) -> int:
-        return min(indicator.cap, indicator.points_per_year * (months // 12))
-
-    return Facts(
-        total_points=max(
-            0,
-            points(residence, indicators.residence)
-            + points(insurance, indicators.insurance)
-            + sum(a.points for a in active),
-        ),
-        residence_months=residence,
-        insurance_months=insurance,
-        permit_valid=permit_valid(records.permit, d),
-        current_district=current.district if current else None,
-        current_housing=current.housing if current else None,
-        current_area_kind=KINDS[int(current.township[6:]) // 100]
-        if current and current.township
-        else None,
-        active_codes=frozenset(a.entry.code for a in active),
-    )
-
-
-def projected(records: Records, as_of: date) -> Records:
-    """SPEC §6.4: a permit valid at D stays valid; everything else keeps its dates."""
-    if not permit_valid(records.permit, as_of):
-        return records
-    permit = Permit(records.permit.issued_on, date.max, "active")
-    return Records(
-        permit, records.residence_periods, records.insurance_periods, records.adjustments
-    )
-
-
-def reference_candidates(records: Records, policy: Policy, as_of: date) -> list[date]:
-    """SPEC §6.4: anniversaries of growing merged intervals, period starts and ends, first days
-    of months, adjustment dates and the permit's issued_on."""
-    horizon = add_years(as_of, 50)
-    prefix = jurisdiction_prefix(policy.jurisdiction.code)
-    dates = {Month.of(as_of).first_day}
-    month = Month.of(as_of)
-    while month.first_day <= horizon:
-        dates.add(month.first_day)
-        month += 1
-    periods = sorted(
-        (p.start_date, p.end_date or date.max)
-        for p in records.residence_periods
-        if p.district.startswith(prefix) and (p.end_date is None or p.end_date > p.start_date)
-    )
-    merged: list[list[date]] = []
-    for start, end in periods:
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    for start, end in merged:
-        k = 1
-        while (anniversary := add_months(start, k)) <= min(end, horizon):
-            if anniversary > as_of:
-                dates.add(anniversary)
-            k += 1
-    for p in records.residence_periods:
-        if p.district.startswith(prefix):
-            dates.update(d for d in (p.start_date, p.end_date) if d)
-    for a in records.adjustments:
-        dates.update(d for d in (a.effective_from, a.effective_to) if d)
-    dates.add(records.permit.issued_on)
-    return sorted(d for d in dates if as_of < d <= horizon)
+def plain(records: Records) -> dict[str, Any]:
+    """The engine's records as the oracle takes them (the shapes of SPEC §4), read attribute by
+    attribute: the one place where the oracle meets the engine's types."""
+    permit = records.permit
+    return {
+        "permit": {
+            "issued_on": permit.issued_on,
+            "valid_until": permit.valid_until,
+            "status": permit.status,
+        },
+        "residence_periods": [
+            {"district": p.district, "start_date": p.start_date, "end_date": p.end_date,
+             "housing": p.housing, "township": p.township}
+            for p in records.residence_periods
+        ],
+        "insurance_periods": [
+            {"district": p.district, "type": p.type,
+             "start_month": (p.start_month.year, p.start_month.month),
+             "end_month": (p.end_month.year, p.end_month.month) if p.end_month else None}
+            for p in records.insurance_periods
+        ],
+        "adjustments": [
+            {"code": a.code, "effective_from": a.effective_from, "effective_to": a.effective_to}
+            for a in records.adjustments
+        ],
+    }  # fmt: skip
 
 
 def reference_projected_on(
     records: Records, policy: Policy, as_of: date, dates: Sequence[date] | None = None
 ) -> dict[str, date | None]:
-    """The earliest of `dates` (SPEC §6.4's candidates unless given) where a level exceeds."""
-    today = levels(policy, naive_facts(records, policy, as_of))
-    found: dict[str, date | None] = dict.fromkeys(policy.domains)
-    pending = {d for d, tiers in policy.domains.items() if today[d] < len(tiers)}
-    future = projected(records, as_of)
-    for d in dates if dates is not None else reference_candidates(records, policy, as_of):
-        if not pending:
-            break
-        then = levels(policy, naive_facts(future, policy, d))
-        for domain in list(pending):
-            if then[domain] > today[domain]:
-                found[domain] = d
-                pending.discard(domain)
-    return found
+    """The oracle's `projected_on`: the earliest of `dates` (SPEC §6.4's candidate dates unless
+    given) on which a level exceeds today's, every date counted from scratch."""
+    return oracle.projected_on(
+        plain(records), policy.served(), as_of, list(dates) if dates is not None else None
+    )
 
 
 # --- tables ------------------------------------------------------------------------------------
@@ -337,6 +216,7 @@ def test_horizon_of_a_leap_day_is_february_28() -> None:
     records = holder(residence=[ResidencePeriod(JIANGCHENG, leap, None)])
     # 2024-02-29 + 600 months = 2074-02-28 = D + 50 years: just inside
     assert projected_on(records, policy, leap)["housing"] == date(2074, 2, 28)
+    assert reference_projected_on(records, policy, leap)["housing"] == date(2074, 2, 28)
 
 
 def test_projection_of_a_continuous_run_that_lapses_and_restarts() -> None:
@@ -557,13 +437,14 @@ def test_candidate_dates_miss_no_day(records: Records, policy: Policy, as_of: da
 @given(holders(), policies, st.dates(min_value=date(2014, 1, 1), max_value=date(2027, 12, 31)))
 def test_months_equal_the_literal_reading(records: Records, policy: Policy, as_of: date) -> None:
     code, indicators = policy.jurisdiction.code, policy.indicators
-    prefix = jurisdiction_prefix(code)
+    literal = oracle.holder(plain(records))
+    served = policy.served()
     assert residence_months(
         records.residence_periods, as_of, code, indicators.residence
-    ) == naive_residence_months(records.residence_periods, as_of, prefix, indicators.residence)
+    ) == oracle.residence_months(literal, served, as_of)
     assert insurance_months(
         records.insurance_periods, as_of, code, indicators.insurance
-    ) == naive_insurance_months(records.insurance_periods, as_of, prefix, indicators.insurance)
+    ) == oracle.insurance_months(literal, served, as_of)
 
 
 CUMULATIVE_RESIDENCE = ResidenceIndicator(points_per_year=1, cap=10)
@@ -627,13 +508,13 @@ def test_insurance_months_never_exceed_the_ended_months_covered(
     records: Records, policy: Policy, as_of: date
 ) -> None:
     indicator = policy.indicators.insurance
-    covered: set[Month] = set()
+    ended = as_of.year * 12 + as_of.month - 1  # months numbered from year 0; D's is not ended
+    covered: set[int] = set()
     for p in records.insurance_periods:
         if p.district.startswith("4417") and (not indicator.types or p.type in indicator.types):
-            month = p.start_month
-            while month < Month.of(as_of) and (p.end_month is None or month <= p.end_month):
-                covered.add(month)
-                month += 1
+            first = p.start_month.year * 12 + p.start_month.month - 1
+            last = p.end_month.year * 12 + p.end_month.month - 1 if p.end_month else ended - 1
+            covered.update(range(first, min(last, ended - 1) + 1))
     counted = insurance_months(records.insurance_periods, as_of, "441700", indicator)
     assert counted <= len(covered)
     if indicator.counting == "cumulative":
