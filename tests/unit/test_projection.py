@@ -4,6 +4,7 @@ scratch on each date, and a day-by-day scan); and properties of the §6.2 counts
 holders."""
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from app.scoring.engine import (
     facts_at,
     insurance_months,
     levels,
+    missing,
     projected_on,
     residence_months,
     score,
@@ -310,7 +312,9 @@ def residence_periods(draw: st.DrawFn) -> ResidencePeriod:
     start = draw(days)
     length = draw(st.none() | st.integers(min_value=1, max_value=1500))
     district = draw(st.sampled_from(DISTRICTS))
-    township = draw(st.sampled_from([None, "001", "101", "201", "401"]))
+    # SPEC §4's kinds and the codes at their edges
+    township = draw(st.sampled_from([None, "001", "099", "100", "101", "199", "200", "201",
+                                     "399", "400", "401", "999"]))  # fmt: skip
     return ResidencePeriod(
         district,
         start,
@@ -431,6 +435,172 @@ def test_candidate_dates_miss_no_day(records: Records, policy: Policy, as_of: da
             assert fast[domain] == first_day, domain
         else:
             assert fast[domain] is None or fast[domain] > window[-1], domain
+
+
+# --- random policies: the engine against the oracle on every key of SPEC §6.3 ------------------
+
+CITY = [JIANGCHENG, YANGDONG, YANGXI, "441781"]  # the example policy's districts
+HOUSING = ["owned", "rented", "employer", "collective", "other"]
+AREA_KINDS = ["subdistrict", "town", "township", "other"]
+CATALOGUE_CODES = ["college_degree", "false_materials", "veteran", "child"]  # not "other"
+
+
+def some_of(options: list[str]) -> st.SearchStrategy[list[str]]:
+    return st.lists(st.sampled_from(options), min_size=1, max_size=len(options), unique=True)
+
+
+# A few keys of SPEC §6.3 with their values; `adjustments_any` takes the drawn catalogue's codes.
+REQUIREMENT_VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "valid_permit": st.booleans(),
+    "min_points": st.integers(0, 20),
+    "min_residence_months": st.integers(0, 48),
+    "min_insurance_months": st.integers(0, 48),
+    "current_district_in": some_of(CITY),
+    "current_district_not_in": some_of(CITY),
+    "current_housing_in": some_of(HOUSING),
+    "current_area_kind_in": some_of(AREA_KINDS),
+}
+REQUIREMENT_KEYS = st.lists(
+    st.sampled_from([*REQUIREMENT_VALUES, "adjustments_any"]), max_size=3, unique=True
+)
+
+
+@st.composite
+def requirement_maps(draw: st.DrawFn, codes: list[str], alternative: bool = False) -> dict:
+    """A `requires` mapping of a few keys, `any_of` included unless it is an alternative."""
+    requires = {
+        key: draw(REQUIREMENT_VALUES[key]) if key in REQUIREMENT_VALUES else draw(some_of(codes))
+        for key in draw(REQUIREMENT_KEYS)
+        if key in REQUIREMENT_VALUES or codes
+    }
+    if alternative:
+        return requires
+    if draw(st.booleans()):  # half the tiers need no permit, so that the other keys matter
+        requires["valid_permit"] = False
+    if draw(st.booleans()):
+        alternatives = st.lists(requirement_maps(codes, alternative=True), min_size=1, max_size=3)
+        requires["any_of"] = draw(alternatives)
+    return requires
+
+
+@st.composite
+def random_policies(draw: st.DrawFn) -> Policy:
+    """The example policy with drawn indicators, catalogue and tiers (validated as published)."""
+    residence: dict[str, Any] = {
+        "points_per_year": draw(st.integers(0, 4)),
+        "cap": draw(st.integers(0, 30)),
+        "counting": draw(st.sampled_from(["cumulative", "continuous"])),
+    }
+    if residence["counting"] == "continuous":
+        residence["max_gap_days"] = draw(st.integers(0, 60))
+    insurance: dict[str, Any] = {
+        "types": draw(st.lists(st.sampled_from(["pension", "medical", "maternity"]), unique=True)),
+        "points_per_year": draw(st.integers(0, 4)),
+        "cap": draw(st.integers(0, 30)),
+        "counting": draw(st.sampled_from(["cumulative", "continuous"])),
+    }
+    if insurance["counting"] == "continuous":
+        insurance["max_gap_months"] = draw(st.integers(0, 4))
+    catalogue = [
+        {"code": code, "points": draw(st.integers(-15, 15)), "repeatable": draw(st.booleans()),
+         "name": {"zh": code, "en": code}}
+        for code in draw(st.lists(st.sampled_from(CATALOGUE_CODES), unique=True))
+    ]  # fmt: skip
+    codes = [entry["code"] for entry in catalogue]
+
+    def tiers() -> list[dict[str, Any]]:
+        return [
+            {"level": i + 1, "code": f"t{i + 1}", "name": {"zh": "级", "en": "L"}, "services": [],
+             "requires": draw(requirement_maps(codes))}
+            for i in range(draw(st.integers(0, 3)))
+        ]  # fmt: skip
+
+    def change(d: dict[str, Any]) -> None:
+        d["indicators"] = {"residence": residence, "insurance": insurance}
+        d["adjustments"] = catalogue
+        d["domains"] = {name: tiers() for name in ("education", "healthcare", "housing",
+                                                   "settlement", "elderly")}  # fmt: skip
+        d["tests"] = d["tests"][:1]  # a case with no adjustment: any catalogue will do
+
+    return variant(change)
+
+
+any_policy = st.one_of(policies, random_policies())
+
+
+@st.composite
+def holders_on_their_dates(draw: st.DrawFn) -> tuple[Records, date]:
+    """A holder, often with two residence periods that start on one day, and a date D that is
+    often next to one of the holder's own dates or whole months after one: where a count, the
+    current period or an adjustment changes, and where off-by-one mistakes show."""
+    records = draw(holders())
+    residence = [*records.residence_periods, draw(residence_periods())]
+    if draw(st.booleans()):
+        twin = draw(residence_periods())
+        start = draw(st.sampled_from(residence)).start_date
+        end = start + (twin.end_date - twin.start_date) if twin.end_date else None
+        residence.insert(draw(st.integers(0, len(residence))), replace(twin, start_date=start,
+                                                                       end_date=end))  # fmt: skip
+    records = replace(records, residence_periods=tuple(residence))
+    own = [records.permit.issued_on, records.permit.valid_until]
+    own += [d for p in residence for d in (p.start_date, p.end_date) if d]
+    own += [d for a in records.adjustments for d in (a.effective_from, a.effective_to) if d]
+    own += [
+        date(m.year, m.month, 1) for p in records.insurance_periods
+        for m in (p.start_month, p.end_month) if m
+    ]  # fmt: skip
+    near = st.sampled_from(own) | st.sampled_from([p.start_date for p in residence])
+    if not draw(st.booleans()):
+        return records, draw(st.dates(min_value=date(2014, 1, 1), max_value=date(2027, 12, 31)))
+    anchor = oracle.add_months(draw(near), draw(st.sampled_from([0, 0, 1, 12, 25])))
+    return records, anchor + timedelta(days=draw(st.integers(-2, 2)))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(holders_on_their_dates(), any_policy)
+def test_facts_levels_and_missing_equal_the_oracle(
+    holder_and_day: tuple[Records, date], policy: Policy
+) -> None:
+    """SPEC §6.2-§6.4 at D: every fact a requirement reads, the score's numbers, the levels and
+    `missing` of each next tier, as the engine and the oracle count them."""
+    records, as_of = holder_and_day
+    served = policy.served()
+    expected = oracle.facts(plain(records), served, as_of)
+    facts = facts_at(records, policy, as_of)
+    assert facts.residence_months == expected.residence_months
+    assert facts.insurance_months == expected.insurance_months
+    assert facts.total_points == expected.total_points
+    assert facts.permit_valid == expected.permit_valid
+    assert facts.current_district == expected.current_district
+    assert facts.current_housing == expected.current_housing
+    assert facts.current_area_kind == expected.current_area_kind
+    assert facts.active_codes == expected.active_codes
+    result = score(records, policy, as_of)
+    points = (result.residence.points, result.insurance.points, result.adjustments.points)
+    assert points == (expected.residence_points, expected.insurance_points,
+                      expected.adjustment_points)  # fmt: skip
+    items = result.to_json(None)["components"][2]["items"]
+    assert [{k: v for k, v in item.items() if k != "reference"} for item in items] == list(
+        expected.items
+    )
+    assert result.levels == oracle.levels(served, expected)
+    for domain, tiers in policy.domains.items():
+        level = result.levels[domain]
+        if level < len(tiers):
+            assert missing(tiers[level].requires, facts) == oracle.missing(
+                served["domains"][domain][level]["requires"], expected
+            ), domain
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    holders(), random_policies(), st.dates(min_value=date(2016, 1, 1), max_value=date(2024, 12, 31))
+)
+def test_projection_under_random_policies_equals_the_oracle(
+    records: Records, policy: Policy, as_of: date
+) -> None:
+    """SPEC §6.4 under tiers that ask for any mix of keys, with or without a permit."""
+    assert projected_on(records, policy, as_of) == reference_projected_on(records, policy, as_of)
 
 
 @settings(max_examples=200, deadline=None)
