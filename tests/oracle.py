@@ -59,11 +59,12 @@ def add_years(d: date, years: int) -> date:
 
 
 def whole_months(s: date, e: date) -> int:
-    """SPEC §6.2: "the largest k with s + k months <= e" (0 when there is none but k = 0).
+    """SPEC §6.2: "the largest k with s + k months <= e"; 0 for an empty interval.
 
     s + k months only grows with k, and s + (m + 1) months, m being the number of calendar
-    months from s's month to e's, falls in the month after e's: so k is searched downwards
-    from there, and the answer is the first k that passes the test.
+    months from s's month to e's, falls in the month after e's, after e: so k is searched
+    downwards from there, and the first k that passes the test is the largest. (2018-01-31 to
+    2018-02-28 is 1 whole month: 2018-01-31 + 1 month = 2018-02-28, not after e.)
     """
     if e <= s:
         return 0
