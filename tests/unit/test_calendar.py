@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain.calendar import Month, add_months, add_years, whole_months
+from tests import oracle
 
 
 @pytest.mark.parametrize(
@@ -70,6 +71,15 @@ def test_whole_months_matches_the_definition(start: date, end: date) -> None:
         assert k == 0
     else:
         assert add_months(start, k) <= end < add_months(start, k + 1)
+
+
+@given(dates, dates, st.integers(min_value=-600, max_value=600))
+def test_the_calendar_equals_the_oracle(start: date, end: date, months: int) -> None:
+    """The definition above checks whole_months with the engine's own add_months: the oracle's
+    arithmetic, written again from SPEC §6.2's words, checks both."""
+    assert add_months(start, months) == oracle.add_months(start, months)
+    assert whole_months(start, end) == oracle.whole_months(start, end)
+    assert add_years(start, months // 12) == oracle.add_years(start, months // 12)
 
 
 @pytest.mark.parametrize("text", ["2023-13", "2023-00", "2023-5", "23-05", "2023-05-01", "", "x"])
