@@ -206,6 +206,20 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHIPPED_POLICIES = Path(__file__).resolve().parent.parent / "app" / "policies" / "data"
 
 
+# Parsed policy files by their names and contents. Parsing the shipped YAML costs most of a
+# second, and a few hundred tests publish them; a policy is immutable (a frozen model), so
+# each distinct set of files is parsed once a run. Publishing itself still happens each time.
+_PARSED_POLICIES: dict[tuple[tuple[str, str], ...], list[Any]] = {}
+
+
+def parsed_policies(paths: list[Path]) -> list[Any]:
+    """`read_policy_files(paths)`, parsed once a run for the same files with the same text."""
+    key = tuple((str(path), path.read_text(encoding="utf-8")) for path in paths)
+    if key not in _PARSED_POLICIES:
+        _PARSED_POLICIES[key] = read_policy_files(paths)
+    return list(_PARSED_POLICIES[key])
+
+
 @pytest.fixture
 def load_policies(engine: sa.Engine) -> Callable[..., list[str]]:
     """Publish policy files into the test database: the example fixture, or the shipped ones."""
@@ -213,7 +227,7 @@ def load_policies(engine: sa.Engine) -> Callable[..., list[str]]:
     def load(*paths: Path) -> list[str]:
         with Session(engine) as session:
             published = []
-            for policy in read_policy_files(list(paths)):
+            for policy in parsed_policies(list(paths)):
                 publish(session, policy)
                 published.append(policy.id)
         return published
