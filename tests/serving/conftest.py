@@ -1,5 +1,6 @@
 """A real `jifen serve` (uvicorn, worker processes) on a free port, for tests about serving."""
 
+import io
 import json
 import os
 import signal
@@ -8,12 +9,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from app import cli
 
 
 @dataclass
@@ -25,14 +29,18 @@ class Server:
     log_file: Path
 
     def key(self, *scopes: str, jurisdiction: str = "all") -> dict[str, str]:
+        """A new client's key from `jifen clients create` with the server's settings, run in
+        this process: a second interpreter would cost as long again as the request itself."""
         name = f"served-{time.monotonic_ns()}"
-        created = subprocess.run(
-            [sys.executable, "-m", "app.cli", "clients", "create", "--name", name,
-             "--scope", *(scopes or ("holders:read", "holders:write", "scores:read", "audit:read")),
-             "--jurisdiction", jurisdiction],
-            capture_output=True, text=True, env=self.env, check=True,
-        )  # fmt: skip
-        return {"Authorization": f"Bearer {created.stdout.strip().splitlines()[-1]}"}
+        output, errors = io.StringIO(), io.StringIO()
+        with environment(self.env), redirect_stdout(output), redirect_stderr(errors):
+            status = cli.main(
+                ["clients", "create", "--name", name,
+                 "--scope", *(scopes or ("holders:read", "holders:write", "scores:read", "audit:read")),
+                 "--jurisdiction", jurisdiction]
+            )  # fmt: skip
+        assert status == 0, errors.getvalue()
+        return {"Authorization": f"Bearer {output.getvalue().strip().splitlines()[-1]}"}
 
     def stop(self) -> str:
         """SIGTERM, wait, and return everything the server wrote."""
@@ -46,6 +54,19 @@ class Server:
 
     def log_lines(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.output().splitlines() if line.startswith("{")]
+
+
+@contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    """os.environ as `env` for the duration (Settings reads it), then as it was."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def free_port() -> int:
