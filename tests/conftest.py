@@ -116,16 +116,21 @@ def app(settings: Settings) -> Any:
     return create_app(settings)
 
 
-@pytest.fixture
-def engine(app: Any) -> Iterator[sa.Engine]:
-    engine: sa.Engine = app.state.engine
-    yield engine
-    # Each test starts from an empty register. The audit trail is append-only (the database
-    # refuses deletes): tests read it through their own clients' names instead.
+def empty_register(engine: sa.Engine) -> None:
+    """Delete every row but the audit trail's, which is append-only (the database refuses
+    deletes): tests read it through their own clients' names instead."""
     with engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
             if table.name != "audit_events":
                 connection.execute(table.delete())
+
+
+@pytest.fixture
+def engine(app: Any) -> Iterator[sa.Engine]:
+    """The application's engine; each test starts from an empty register."""
+    engine: sa.Engine = app.state.engine
+    yield engine
+    empty_register(engine)
 
 
 @pytest.fixture
@@ -139,6 +144,20 @@ ALL_SCOPES = [
 ]  # fmt: skip
 
 
+def new_key(
+    engine: sa.Engine, scopes: list[str] | None = None, jurisdictions: list[str] | None = None
+) -> dict[str, str]:
+    """Headers of a new API client with the given scopes and jurisdictions."""
+    with Session(engine) as session:
+        _, key = create_client(
+            session,
+            f"client-{uuid.uuid4().hex[:8]}",
+            scopes or ALL_SCOPES,
+            jurisdictions or ["all"],
+        )
+    return {"Authorization": f"Bearer {key}"}
+
+
 @pytest.fixture
 def make_key(engine: sa.Engine) -> Callable[..., dict[str, str]]:
     """Headers of a new API client with the given scopes and jurisdictions."""
@@ -146,14 +165,7 @@ def make_key(engine: sa.Engine) -> Callable[..., dict[str, str]]:
     def make(
         scopes: list[str] | None = None, jurisdictions: list[str] | None = None
     ) -> dict[str, str]:
-        with Session(engine) as session:
-            _, key = create_client(
-                session,
-                f"client-{uuid.uuid4().hex[:8]}",
-                scopes or ALL_SCOPES,
-                jurisdictions or ["all"],
-            )
-        return {"Authorization": f"Bearer {key}"}
+        return new_key(engine, scopes, jurisdictions)
 
     return make
 
@@ -246,17 +258,22 @@ def parsed_policies(paths: list[Path]) -> list[Any]:
     return list(_PARSED_POLICIES[key])
 
 
+def publish_files(engine: sa.Engine, *paths: Path) -> list[str]:
+    """Publish policy files into the test database; their ids."""
+    with Session(engine) as session:
+        published = []
+        for policy in parsed_policies(list(paths)):
+            publish(session, policy)
+            published.append(policy.id)
+    return published
+
+
 @pytest.fixture
 def load_policies(engine: sa.Engine) -> Callable[..., list[str]]:
     """Publish policy files into the test database: the example fixture, or the shipped ones."""
 
     def load(*paths: Path) -> list[str]:
-        with Session(engine) as session:
-            published = []
-            for policy in parsed_policies(list(paths)):
-                publish(session, policy)
-                published.append(policy.id)
-        return published
+        return publish_files(engine, *paths)
 
     return load
 
