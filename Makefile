@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install openapi lint
+.PHONY: run test test-sqlite test-postgresql install openapi lint
 
 $(BIN)/jifen: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "jifen needs Python 3.11 or newer")'
@@ -18,14 +18,23 @@ install: $(BIN)/jifen
 run: install
 	$(BIN)/jifen serve
 
-## Lint, layer contracts and types, then the whole suite on SQLite and on PostgreSQL.
+## Lint, layer contracts and types, then the whole suite on SQLite and on PostgreSQL. The two
+## runs share nothing (each has its own database), so they run side by side, TEST_JOBS at a
+## time (TEST_JOBS=1: one after the other); each run's output is shown whole when it ends.
+TEST_JOBS ?= 2
+
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target test-sqlite test-postgresql
+
+test-sqlite: install
 	@echo "=== test run 1/2: SQLite ==="
 	JIFEN_TEST_DATABASE=sqlite $(BIN)/python -m pytest
+
+test-postgresql: install
 	@echo "=== test run 2/2: PostgreSQL ==="
 	JIFEN_TEST_DATABASE=postgresql $(BIN)/python -m pytest
 

@@ -6,8 +6,11 @@ With CI=true a PostgreSQL run that cannot reach its server fails instead of skip
 """
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -35,13 +38,33 @@ def pytest_report_header() -> str:
     return f"jifen test database: {BACKEND}"
 
 
+# Where a run's SQLite files go: memory-backed when the machine has it. A commit there costs
+# no disk flush (about 3 ms on this project's machines, and the suite commits tens of
+# thousands of times); SQLite, its WAL and its locks behave the same.
+MEMORY_FOLDER = Path("/dev/shm")
+
+
+@contextmanager
+def sqlite_folder(fallback: Path) -> Iterator[Path]:
+    """A private folder for SQLite files, in memory when possible (`fallback` otherwise)."""
+    if not (MEMORY_FOLDER.is_dir() and os.access(MEMORY_FOLDER, os.W_OK)):
+        yield fallback
+        return
+    folder = Path(tempfile.mkdtemp(prefix="jifen-test-", dir=MEMORY_FOLDER))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An empty database of the chosen backend for this run, migrated to head."""
     if BACKEND == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'jifen.db'}"
-        upgrade(url)
-        yield url
+        with sqlite_folder(tmp_path_factory.mktemp("db")) as folder:
+            url = f"sqlite:///{folder / 'jifen.db'}"
+            upgrade(url)
+            yield url
         return
     with fresh_postgres_database() as url:
         upgrade(url)
@@ -50,7 +73,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def fresh_postgres_database() -> Any:
     """A context manager: a private PostgreSQL database, dropped afterwards."""
-    from contextlib import contextmanager
 
     @contextmanager
     def manager() -> Iterator[str]:
@@ -66,6 +88,10 @@ def fresh_postgres_database() -> Any:
         name = f"jifen_test_{uuid.uuid4().hex[:12]}"
         with admin.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            # A commit answers before its WAL reaches the disk: the same visibility, locks and
+            # isolation for every other session, minus a flush of some milliseconds per
+            # commit. Only a crash of the server could lose the last commits of a test run.
+            connection.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
         try:
             yield (
                 sa.engine.make_url(POSTGRES_URL)
@@ -90,16 +116,21 @@ def app(settings: Settings) -> Any:
     return create_app(settings)
 
 
-@pytest.fixture
-def engine(app: Any) -> Iterator[sa.Engine]:
-    engine: sa.Engine = app.state.engine
-    yield engine
-    # Each test starts from an empty register. The audit trail is append-only (the database
-    # refuses deletes): tests read it through their own clients' names instead.
+def empty_register(engine: sa.Engine) -> None:
+    """Delete every row but the audit trail's, which is append-only (the database refuses
+    deletes): tests read it through their own clients' names instead."""
     with engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
             if table.name != "audit_events":
                 connection.execute(table.delete())
+
+
+@pytest.fixture
+def engine(app: Any) -> Iterator[sa.Engine]:
+    """The application's engine; each test starts from an empty register."""
+    engine: sa.Engine = app.state.engine
+    yield engine
+    empty_register(engine)
 
 
 @pytest.fixture
@@ -113,6 +144,20 @@ ALL_SCOPES = [
 ]  # fmt: skip
 
 
+def new_key(
+    engine: sa.Engine, scopes: list[str] | None = None, jurisdictions: list[str] | None = None
+) -> dict[str, str]:
+    """Headers of a new API client with the given scopes and jurisdictions."""
+    with Session(engine) as session:
+        _, key = create_client(
+            session,
+            f"client-{uuid.uuid4().hex[:8]}",
+            scopes or ALL_SCOPES,
+            jurisdictions or ["all"],
+        )
+    return {"Authorization": f"Bearer {key}"}
+
+
 @pytest.fixture
 def make_key(engine: sa.Engine) -> Callable[..., dict[str, str]]:
     """Headers of a new API client with the given scopes and jurisdictions."""
@@ -120,14 +165,7 @@ def make_key(engine: sa.Engine) -> Callable[..., dict[str, str]]:
     def make(
         scopes: list[str] | None = None, jurisdictions: list[str] | None = None
     ) -> dict[str, str]:
-        with Session(engine) as session:
-            _, key = create_client(
-                session,
-                f"client-{uuid.uuid4().hex[:8]}",
-                scopes or ALL_SCOPES,
-                jurisdictions or ["all"],
-            )
-        return {"Authorization": f"Bearer {key}"}
+        return new_key(engine, scopes, jurisdictions)
 
     return make
 
@@ -206,17 +244,36 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHIPPED_POLICIES = Path(__file__).resolve().parent.parent / "app" / "policies" / "data"
 
 
+# Parsed policy files by their names and contents. Parsing the shipped YAML costs most of a
+# second, and a few hundred tests publish them; a policy is immutable (a frozen model), so
+# each distinct set of files is parsed once a run. Publishing itself still happens each time.
+_PARSED_POLICIES: dict[tuple[tuple[str, str], ...], list[Any]] = {}
+
+
+def parsed_policies(paths: list[Path]) -> list[Any]:
+    """`read_policy_files(paths)`, parsed once a run for the same files with the same text."""
+    key = tuple((str(path), path.read_text(encoding="utf-8")) for path in paths)
+    if key not in _PARSED_POLICIES:
+        _PARSED_POLICIES[key] = read_policy_files(paths)
+    return list(_PARSED_POLICIES[key])
+
+
+def publish_files(engine: sa.Engine, *paths: Path) -> list[str]:
+    """Publish policy files into the test database; their ids."""
+    with Session(engine) as session:
+        published = []
+        for policy in parsed_policies(list(paths)):
+            publish(session, policy)
+            published.append(policy.id)
+    return published
+
+
 @pytest.fixture
 def load_policies(engine: sa.Engine) -> Callable[..., list[str]]:
     """Publish policy files into the test database: the example fixture, or the shipped ones."""
 
     def load(*paths: Path) -> list[str]:
-        with Session(engine) as session:
-            published = []
-            for policy in read_policy_files(list(paths)):
-                publish(session, policy)
-                published.append(policy.id)
-        return published
+        return publish_files(engine, *paths)
 
     return load
 

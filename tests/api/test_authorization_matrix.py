@@ -2,15 +2,24 @@
 (SPEC §7): 401, 403, and 404 or 403 as the table of §7 says."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import yaml
 from fastapi.testclient import TestClient
 
 from tests.api.test_scores import WORKED_PERMIT
-from tests.conftest import FIXTURES, holder_body, store_holder
+from tests.conftest import (
+    FIXTURES,
+    empty_register,
+    holder_body,
+    new_key,
+    publish_files,
+    store_holder,
+)
 
 DOCUMENT = json.loads(
     (Path(__file__).resolve().parents[2] / "openapi" / "openapi.json").read_text()
@@ -51,11 +60,27 @@ OTHER_JURISDICTION = {
 }  # fmt: skip
 
 
-@pytest.fixture
-def world(http: TestClient, make_key: Any, load_policies: Any) -> dict[str, Any]:
-    """A Yangjiang holder with one record of each kind and an assessment."""
-    load_policies(FIXTURES / "example_policy.yaml")
-    key = make_key()
+@pytest.fixture(scope="module")
+def engine(app: Any) -> Iterator[sa.Engine]:
+    """One register for the whole module, emptied after it. Every test here reads the world
+    below and changes nothing another test reads: a request without a key or its scope is
+    refused before it acts, one of another jurisdiction is refused or sees nothing of
+    Yangjiang (its import stores only a rejected line), and each test's keys are its own."""
+    engine: sa.Engine = app.state.engine
+    yield engine
+    empty_register(engine)
+
+
+@pytest.fixture(scope="module")
+def world(app: Any, engine: sa.Engine) -> dict[str, Any]:
+    """A Yangjiang holder with one record of each kind and an assessment, built once."""
+    with TestClient(app, raise_server_exceptions=False) as http:
+        return _build_world(http, engine)
+
+
+def _build_world(http: TestClient, engine: sa.Engine) -> dict[str, Any]:
+    publish_files(engine, FIXTURES / "example_policy.yaml")
+    key = new_key(engine)
     holder_id = store_holder(http, key, {
         "residence_periods": [{"district": "441702", "start_date": "2020-01-01"}],
         "insurance_periods": [{"district": "441702", "type": "pension", "start_month": "2020-01"}],

@@ -4,8 +4,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import holder_body
+
+# Neither test stops its server or reads its logs or metrics: they share one.
+pytestmark = pytest.mark.shared_server
 
 WRITERS = 8
 

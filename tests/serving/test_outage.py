@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,10 @@ def _as_postgres(*command: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def private_postgres() -> Iterator[tuple[str, Any, Path]]:
+@pytest.fixture(scope="module")
+def private_cluster() -> Iterator[tuple[int, Any, Path]]:
+    """A PostgreSQL server of the module's own (initdb takes seconds): its port, its pg_ctl
+    and its data folder."""
     if not (PG_BIN / "initdb").exists() or not shutil.which("runuser") or os.geteuid() != 0:
         if os.environ.get("CI") == "true":
             pytest.fail("the outage test needs initdb and root (runuser) in CI")
@@ -55,13 +58,37 @@ def private_postgres() -> Iterator[tuple[str, Any, Path]]:
                      "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "-l", str(folder / "log"), action)  # fmt: skip
 
     pg_ctl("start")
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     try:
-        yield url, pg_ctl, data
+        yield port, pg_ctl, data
     finally:
         subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True)  # fmt: skip
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def private_postgres(private_cluster: tuple[int, Any, Path]) -> Iterator[tuple[str, Any, Path]]:
+    """A new, empty database on the module's own server, running, which the test may stop,
+    start or freeze; its URL, pg_ctl and the server's data folder."""
+    port, pg_ctl, data = private_cluster
+    status = subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(data), "status"],
+                            capture_output=True)  # fmt: skip
+    if status.returncode != 0:  # an earlier test failed while it was stopped
+        pg_ctl("start")
+    admin = sa.create_engine(  # no pool: the test restarts the server under it
+        f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres",
+        isolation_level="AUTOCOMMIT",
+        poolclass=sa.pool.NullPool,
+    )
+    name = f"outage_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/{name}", pg_ctl, data
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 
 
 def test_outage_and_recovery(private_postgres: tuple[str, Any, Path], serve: Any) -> None:

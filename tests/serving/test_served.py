@@ -157,6 +157,7 @@ def test_in_flight_requests_finish_on_sigterm(serve) -> None:
     assert server.process.wait(timeout=30) in (0, -signal.SIGTERM)
 
 
+@pytest.mark.shared_server
 @pytest.mark.parametrize("path", ["/docs"])
 def test_docs_work_offline(serve, path: str) -> None:
     server = serve(workers=1)
@@ -185,6 +186,7 @@ def test_after_sigterm_new_connections_are_refused_with_several_workers(serve) -
     assert server.process.wait(timeout=30) in (0, -signal.SIGTERM)
 
 
+@pytest.mark.shared_server
 def test_a_revoked_key_is_refused_by_every_worker_at_the_next_request(serve) -> None:
     server = serve(workers=2)
     key = server.key("holders:read")
