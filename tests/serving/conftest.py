@@ -98,17 +98,21 @@ def start_server(database_url: str, folder: Path, workers: int, settings: dict[s
             stdout=output, stderr=subprocess.STDOUT, text=True, env=env,
         )  # fmt: skip
     server = Server(f"http://127.0.0.1:{port}", process, folder / f"metrics-{port}", env, log_file)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail("jifen serve exited: " + server.stop())
-        try:
-            if httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail("jifen serve did not become ready: " + server.stop())
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail("jifen serve exited: " + server.output())
+            try:
+                if httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200:
+                    return server
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        pytest.fail("jifen serve did not become ready: " + server.stop())
+    except BaseException:  # never leave a server running that no test will stop
+        server.stop()
+        raise
 
 
 @pytest.fixture(scope="session")

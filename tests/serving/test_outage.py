@@ -71,10 +71,15 @@ def private_postgres(private_cluster: tuple[int, Any, Path]) -> Iterator[tuple[s
     """A new, empty database on the module's own server, running, which the test may stop,
     start or freeze; its URL, pg_ctl and the server's data folder."""
     port, pg_ctl, data = private_cluster
-    status = subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(data), "status"],
-                            capture_output=True)  # fmt: skip
-    if status.returncode != 0:  # an earlier test failed while it was stopped
-        pg_ctl("start")
+
+    def running() -> None:
+        """Started again if a test failed while it was stopped."""
+        status = subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(data), "status"],
+                                capture_output=True)  # fmt: skip
+        if status.returncode != 0:
+            pg_ctl("start")
+
+    running()
     admin = sa.create_engine(  # no pool: the test restarts the server under it
         f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres",
         isolation_level="AUTOCOMMIT",
@@ -85,6 +90,7 @@ def private_postgres(private_cluster: tuple[int, Any, Path]) -> Iterator[tuple[s
         with admin.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/{name}", pg_ctl, data
+        running()
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
