@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,47 @@ def _policies_check(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _policies_impact(settings: Settings, args: argparse.Namespace) -> int:
+    """Score every holder of the draft's jurisdiction under the policy in force and under the
+    draft; print the level transitions of each domain and write the whole result as JSON."""
+    from sqlmodel import Session
+
+    from app.core.errors import ApiError
+    from app.db.session import make_engine
+    from app.impact.service import impact_of_draft
+    from app.policies.document import PolicyError, load_policy_yaml
+    from app.policies.service import PolicyCache
+
+    path = Path(args.draft)
+    try:
+        draft = load_policy_yaml(path.read_text(encoding="utf-8"), path.name)
+    except PolicyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    as_of = date.fromisoformat(args.as_of) if args.as_of else settings.today()
+    engine = make_engine(settings)
+    try:
+        with Session(engine) as session:
+            impact = impact_of_draft(session, PolicyCache().get(session), draft, as_of)
+    except ApiError as exc:
+        for error in exc.errors or []:
+            print(f"error: {error.field}: {error.message}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    result = impact.as_json()
+    print(f"{result['holders']} holders with a valid permit on {as_of}: {result['policy']} -> "
+          f"the draft {draft.id}")  # fmt: skip
+    for name, domain in result["domains"].items():
+        cells = ", ".join(f"{cell}: {n}" for cell, n in domain["transitions"].items())
+        print(f"  {name}: {cells}")
+    if args.json:
+        text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
+        Path(args.json).write_text(text, encoding="utf-8")
+    return 0
+
+
 def _policies_load(settings: Settings, args: argparse.Namespace) -> int:
     from app.core.logging import configure_logging
     from app.policies.service import PolicyLoadError
@@ -296,6 +338,15 @@ def parser() -> argparse.ArgumentParser:
     check = policies.add_parser("check", help="run the test cases of policy files")
     check.add_argument("files", nargs="*", help="YAML files (default: JIFEN_POLICY_DIR)")
     check.set_defaults(run=_policies_check)
+    impact = policies.add_parser(
+        "impact",
+        help="the impact of a draft policy on the jurisdiction's holders: level transitions by "
+        "domain, gainers and losers by district, points before and after",
+    )
+    impact.add_argument("draft", help="the draft's YAML file (not published)")
+    impact.add_argument("--as-of", help="the date compared (default: today)")
+    impact.add_argument("--json", help="write the whole result to this file")
+    impact.set_defaults(run=_policies_impact)
     load = policies.add_parser("load", help="migrate, then publish the files of JIFEN_POLICY_DIR")
     load.set_defaults(run=_policies_load)
 

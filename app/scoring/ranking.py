@@ -99,7 +99,7 @@ def population(
     streams = {
         "residence": records_of(
             ResidencePeriod, ResidencePeriod.district, ResidencePeriod.start_date,
-            ResidencePeriod.end_date, ResidencePeriod.housing,
+            ResidencePeriod.end_date, ResidencePeriod.housing, ResidencePeriod.township,
         ),
         "insurance": records_of(
             InsurancePeriod, InsurancePeriod.district, InsurancePeriod.type,
@@ -128,7 +128,7 @@ def population(
         yield holder.id, engine.Records(
             permit=permit,
             residence_periods=tuple(
-                engine.ResidencePeriod(r.district, r.start_date, r.end_date, r.housing)
+                engine.ResidencePeriod(r.district, r.start_date, r.end_date, r.housing, r.township)
                 for r in take("residence", holder.id)
             ),
             insurance_periods=tuple(

@@ -1,0 +1,122 @@
+"""The impact of a draft policy (issue 17, first slice): every holder scored under the policy in
+force and under the draft at one date, and what changes, counted.
+
+Pure: holders' records in, counts out. The holders' levels come from the engine (SPEC §6), so a
+holder's before and after are exactly what their score would answer under each policy.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from app.domain.policy import Policy
+from app.engine import Facts, Records, facts_at, levels, missing
+
+NO_DISTRICT = "none"  # no residence in the jurisdiction at the date
+EXAMPLES = 3  # holder ids kept for each non-empty transition cell
+POINTS_BIN = 10  # width of the total points histogram's bins
+
+
+@dataclass
+class DomainImpact:
+    """One domain: holders by (level under the policy in force, level under the draft)."""
+
+    transitions: Counter[tuple[int, int]] = field(default_factory=Counter)
+    examples: dict[tuple[int, int], list[UUID]] = field(default_factory=lambda: defaultdict(list))
+    # (gainers, losers) by the holder's current district, and by their township's kind.
+    by_district: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    by_area_kind: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    # For the next tier: holders short of each requirement key, and by how much (numbers).
+    shortfalls: dict[str, dict[str, Counter[int]]] = field(
+        default_factory=lambda: {"before": defaultdict(Counter), "after": defaultdict(Counter)}
+    )
+
+
+@dataclass
+class Impact:
+    as_of: date
+    current: str  # the policy in force's id
+    holders: int = 0
+    points: dict[str, Counter[int]] = field(
+        default_factory=lambda: {"before": Counter(), "after": Counter()}
+    )
+    domains: dict[str, DomainImpact] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The result as JSON values: cells as `"i->j"`, bins by their lower bound."""
+
+        def pairs(d: dict[str, list[int]]) -> dict[str, dict[str, int]]:
+            return {k: {"gainers": g, "losers": lo} for k, (g, lo) in sorted(d.items())}
+
+        def histogram(counts: Counter[int]) -> dict[str, int]:
+            return {str(k): counts[k] for k in sorted(counts)}
+
+        return {
+            "as_of": self.as_of.isoformat(),
+            "policy": self.current,
+            "holders": self.holders,
+            "total_points": {side: histogram(c) for side, c in self.points.items()},
+            "domains": {
+                name: {
+                    "transitions": {
+                        f"{i}->{j}": n for (i, j), n in sorted(domain.transitions.items())
+                    },
+                    "examples": {
+                        f"{i}->{j}": [str(h) for h in ids]
+                        for (i, j), ids in sorted(domain.examples.items())
+                    },
+                    "by_district": pairs(domain.by_district),
+                    "by_area_kind": pairs(domain.by_area_kind),
+                    "shortfalls": {
+                        side: {key: histogram(c) for key, c in sorted(keys.items())}
+                        for side, keys in domain.shortfalls.items()
+                    },
+                }
+                for name, domain in self.domains.items()
+            },
+        }
+
+
+def _shortfalls(policy: Policy, domain: str, level: int, facts: Facts) -> Iterable[tuple[str, int]]:
+    """Each requirement key the next tier misses, with its shortfall (1 for a key that is not
+    a number: a district, a housing kind, a permit)."""
+    tiers = policy.domains.get(domain, [])
+    if level >= len(tiers):
+        return
+    for key, value in missing(tiers[level].requires, facts).items():
+        yield key, value if isinstance(value, int) and not isinstance(value, bool) else 1
+
+
+def compare(
+    holders: Iterable[tuple[UUID, Records]], current: Policy, draft: Policy, as_of: date
+) -> Impact:
+    """Every holder under `current` and under `draft` at `as_of`."""
+    impact = Impact(as_of=as_of, current=current.id)
+    names = list(current.domains) + [d for d in draft.domains if d not in current.domains]
+    impact.domains = {name: DomainImpact() for name in names}
+    for holder_id, records in holders:
+        impact.holders += 1
+        before_facts = facts_at(records, current, as_of)
+        after_facts = facts_at(records, draft, as_of)
+        before, after = levels(current, before_facts), levels(draft, after_facts)
+        impact.points["before"][before_facts.total_points // POINTS_BIN * POINTS_BIN] += 1
+        impact.points["after"][after_facts.total_points // POINTS_BIN * POINTS_BIN] += 1
+        district = before_facts.current_district or NO_DISTRICT
+        for name, domain in impact.domains.items():
+            cell = (before.get(name, 0), after.get(name, 0))
+            domain.transitions[cell] += 1
+            if len(domain.examples[cell]) < EXAMPLES:
+                domain.examples[cell].append(holder_id)
+            if cell[0] != cell[1]:
+                side = 0 if cell[1] > cell[0] else 1
+                domain.by_district[district][side] += 1
+                if before_facts.current_area_kind is not None:
+                    domain.by_area_kind[before_facts.current_area_kind][side] += 1
+            for key, short in _shortfalls(current, name, cell[0], before_facts):
+                domain.shortfalls["before"][key][short] += 1
+            for key, short in _shortfalls(draft, name, cell[1], after_facts):
+                domain.shortfalls["after"][key][short] += 1
+    return impact
