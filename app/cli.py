@@ -229,6 +229,10 @@ def _policies_impact(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         text = json.dumps(result, ensure_ascii=False, indent=2) + "\n"
         Path(args.json).write_text(text, encoding="utf-8")
+    if args.html:
+        from app.impact.report import render_html
+
+        Path(args.html).write_text(render_html(result, draft.id), encoding="utf-8")
     return 0
 
 
@@ -346,6 +350,7 @@ def parser() -> argparse.ArgumentParser:
     impact.add_argument("draft", help="the draft's YAML file (not published)")
     impact.add_argument("--as-of", help="the date compared (default: today)")
     impact.add_argument("--json", help="write the whole result to this file")
+    impact.add_argument("--html", help="write a report with charts (one HTML file) to this file")
     impact.set_defaults(run=_policies_impact)
     load = policies.add_parser("load", help="migrate, then publish the files of JIFEN_POLICY_DIR")
     load.set_defaults(run=_policies_load)

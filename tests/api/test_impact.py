@@ -3,6 +3,7 @@ construction (worked by hand from the example policy, on both databases)."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -126,13 +127,22 @@ def test_the_command_line_writes_the_same_result(
 ) -> None:
     draft = tmp_path / "draft.yaml"
     draft.write_text(yaml.safe_dump(draft_document(), allow_unicode=True), encoding="utf-8")
-    out = tmp_path / "impact.json"
+    out, page = tmp_path / "impact.json", tmp_path / "impact.html"
     done = subprocess.run(
         [Path(sys.executable).with_name("jifen"), "policies", "impact", str(draft),
-         "--as-of", AS_OF.isoformat(), "--json", str(out)],
+         "--as-of", AS_OF.isoformat(), "--json", str(out), "--html", str(page)],
         env={**os.environ, "JIFEN_DATABASE_URL": database_url},
         capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "education: 1->1: 1, 2->1: 1, 2->2: 1" in done.stdout
     assert json.loads(out.read_text(encoding="utf-8")) == impact(engine, draft_document())
+    report = page.read_text(encoding="utf-8")
+    # Charts drawn on the server, both languages, and nothing fetched from elsewhere.
+    assert report.count("<svg") == 3  # total points, and education's and housing's districts
+    assert "Impact of a draft policy" in report and "草案影响评估" in report
+    assert "gainers and losers" in report and "得益与受损" in report
+    assert not re.search(
+        r"""(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//|@import""", report
+    )
+    assert '<td class="changed">1</td>' in report  # A's 2->1 in education
