@@ -4,7 +4,7 @@ rules that need the holder, the date or the policies live in `service.py`."""
 import re
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -12,13 +12,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    SerializerFunctionWrapHandler,
     StringConstraints,
     WithJsonSchema,
-    model_serializer,
 )
 from pydantic_core import PydanticCustomError
 
+from app.core.fields import left_out_when_none
 from app.core.i18n import MONTH_PATTERN, tr
 from app.domain.calendar import Month
 from app.domain.records import Housing, InsuranceType, PermitStatus
@@ -93,16 +92,9 @@ class Input(BaseModel):
 
 class Output(BaseModel):
     """An answer. Optional keys without a value are left out rather than written as null
-    (SPEC §7), except those where null means something (an open end)."""
+    (SPEC §7: `left_out_when_none`), except those where null means something (an open end)."""
 
     model_config = ConfigDict(from_attributes=True)
-    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"source", "note"})
-
-    @model_serializer(mode="wrap")
-    def _omit_none(self, handler: SerializerFunctionWrapHandler):
-        # No return annotation: with one, pydantic would document the answer as a bare dict.
-        data: dict[str, Any] = handler(self)
-        return {k: v for k, v in data.items() if not (v is None and k in self.omitted_when_none)}
 
 
 class PermitIn(Input):
@@ -165,15 +157,13 @@ class ResidencePeriodCreate(Input):
 
 
 class ResidencePeriodPublic(Output):
-    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"source", "township"})
-
     id: uuid.UUID
     district: str
     start_date: date
     end_date: date | None
     housing: Housing
-    township: str | None = None
-    source: str | None = None
+    township: str | None = left_out_when_none()
+    source: str | None = left_out_when_none()
 
 
 class InsurancePeriodCreate(Input):
@@ -190,7 +180,7 @@ class InsurancePeriodPublic(Output):
     type: InsuranceType
     start_month: str
     end_month: str | None
-    source: str | None = None
+    source: str | None = left_out_when_none()
 
 
 class AdjustmentCreate(Input):
@@ -205,7 +195,7 @@ class AdjustmentPublic(Output):
     code: str
     effective_from: date
     effective_to: date | None
-    note: str | None = None
+    note: str | None = left_out_when_none()
 
 
 class EndorsementCreate(Input):
@@ -219,7 +209,7 @@ class EndorsementPublic(Output):
     previous_valid_until: date
     valid_until: date
     client: str
-    note: str | None = None
+    note: str | None = left_out_when_none()
 
 
 T = TypeVar("T")
