@@ -186,7 +186,7 @@ class ImportRun:
         for number, model, values in rows:
             try:
                 with session.begin_nested():
-                    session.connection().execute(sa.insert(model.__table__), [values])
+                    session.connection().execute(sa.insert(table_of(model)), [values])
                 stored += 1
             except IntegrityError:
                 field_name = "holder.id_number" if model is Holder else "holder"
