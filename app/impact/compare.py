@@ -6,7 +6,7 @@ holder's before and after are exactly what their score would answer under each p
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -90,33 +90,54 @@ def _shortfalls(policy: Policy, domain: str, level: int, facts: Facts) -> Iterab
         yield key, value if isinstance(value, int) and not isinstance(value, bool) else 1
 
 
+class Comparison:
+    """The running counts of one comparison: fed holder by holder (`add`) or, where the facts
+    were counted elsewhere (in the database), by groups of holders with the same facts
+    (`add_facts`). Both give the same `Impact` for the same population."""
+
+    def __init__(self, current: Policy, draft: Policy, as_of: date) -> None:
+        self.current, self.draft, self.as_of = current, draft, as_of
+        self.impact = Impact(as_of=as_of, current=current.id)
+        names = list(current.domains) + [d for d in draft.domains if d not in current.domains]
+        self.impact.domains = {name: DomainImpact() for name in names}
+
+    def add(self, holder_id: UUID, records: Records) -> None:
+        """One holder, from their records."""
+        before = facts_at(records, self.current, self.as_of)
+        after = facts_at(records, self.draft, self.as_of)
+        self.add_facts(before, after, 1, (holder_id,))
+
+    def add_facts(
+        self, before_facts: Facts, after_facts: Facts, holders: int, examples: Sequence[UUID]
+    ) -> None:
+        """`holders` holders whose facts are these under each policy (`examples`: some ids)."""
+        impact = self.impact
+        impact.holders += holders
+        before, after = levels(self.current, before_facts), levels(self.draft, after_facts)
+        impact.points["before"][before_facts.total_points // POINTS_BIN * POINTS_BIN] += holders
+        impact.points["after"][after_facts.total_points // POINTS_BIN * POINTS_BIN] += holders
+        district = before_facts.current_district or NO_DISTRICT
+        for name, domain in impact.domains.items():
+            cell = (before.get(name, 0), after.get(name, 0))
+            domain.transitions[cell] += holders
+            kept = domain.examples[cell]
+            kept.extend(examples[: EXAMPLES - len(kept)])
+            if cell[0] != cell[1]:
+                side = 0 if cell[1] > cell[0] else 1
+                domain.by_district[district][side] += holders
+                if before_facts.current_area_kind is not None:
+                    domain.by_area_kind[before_facts.current_area_kind][side] += holders
+            for key, short in _shortfalls(self.current, name, cell[0], before_facts):
+                domain.shortfalls["before"][key][short] += holders
+            for key, short in _shortfalls(self.draft, name, cell[1], after_facts):
+                domain.shortfalls["after"][key][short] += holders
+
+
 def compare(
     holders: Iterable[tuple[UUID, Records]], current: Policy, draft: Policy, as_of: date
 ) -> Impact:
     """Every holder under `current` and under `draft` at `as_of`."""
-    impact = Impact(as_of=as_of, current=current.id)
-    names = list(current.domains) + [d for d in draft.domains if d not in current.domains]
-    impact.domains = {name: DomainImpact() for name in names}
+    comparison = Comparison(current, draft, as_of)
     for holder_id, records in holders:
-        impact.holders += 1
-        before_facts = facts_at(records, current, as_of)
-        after_facts = facts_at(records, draft, as_of)
-        before, after = levels(current, before_facts), levels(draft, after_facts)
-        impact.points["before"][before_facts.total_points // POINTS_BIN * POINTS_BIN] += 1
-        impact.points["after"][after_facts.total_points // POINTS_BIN * POINTS_BIN] += 1
-        district = before_facts.current_district or NO_DISTRICT
-        for name, domain in impact.domains.items():
-            cell = (before.get(name, 0), after.get(name, 0))
-            domain.transitions[cell] += 1
-            if len(domain.examples[cell]) < EXAMPLES:
-                domain.examples[cell].append(holder_id)
-            if cell[0] != cell[1]:
-                side = 0 if cell[1] > cell[0] else 1
-                domain.by_district[district][side] += 1
-                if before_facts.current_area_kind is not None:
-                    domain.by_area_kind[before_facts.current_area_kind][side] += 1
-            for key, short in _shortfalls(current, name, cell[0], before_facts):
-                domain.shortfalls["before"][key][short] += 1
-            for key, short in _shortfalls(draft, name, cell[1], after_facts):
-                domain.shortfalls["after"][key][short] += 1
-    return impact
+        comparison.add(holder_id, records)
+    return comparison.impact

@@ -1,23 +1,65 @@
-"""The impact of a draft policy over a jurisdiction's population (issue 17, first slice)."""
+"""The impact of a draft policy over a jurisdiction's population (issue 17)."""
 
+from collections.abc import Callable
 from datetime import date
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
 
 from app.core.errors import FieldError, InvalidInput
 from app.domain.policy import Policy
-from app.impact.compare import Impact, compare
+from app.domain.records import PermitStatus
+from app.impact.compare import Comparison, Impact
 from app.policies.service import PolicyBook, case_failures
+from app.register.models import Holder
 from app.scoring.ranking import population
 from app.scoring.service import policy_in_force
 
+# Called with (holders done, holders in all) as the comparison goes; it may raise to stop it.
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 1_000  # holders between two calls
 
-def impact_of_draft(session: Session, book: PolicyBook, draft: Policy, as_of: date) -> Impact:
-    """Every holder of the draft's jurisdiction with a valid permit at `as_of`, under the
-    policy in force then and under the draft. The draft's own test cases run first: a draft
-    whose cases fail says nothing about anyone (422)."""
+
+def check_draft(book: PolicyBook, draft: Policy, as_of: date) -> Policy:
+    """The policy in force at `as_of` that the draft is compared with, once the draft's own
+    test cases pass: a draft whose cases fail says nothing about anyone (422)."""
     if failures := case_failures(draft):
         raise InvalidInput([FieldError(field="tests", message=f) for f in failures])
+    return policy_in_force(book, draft.jurisdiction.code, as_of, "as_of")
+
+
+def population_size(session: Session, jurisdiction: str, as_of: date) -> int:
+    """Holders of the jurisdiction with a valid permit at `as_of` (those `population` reads)."""
+    query = select(func.count()).where(
+        Holder.jurisdiction == jurisdiction,
+        Holder.permit_status == PermitStatus.active.value,
+        col(Holder.permit_issued_on) <= as_of,
+        col(Holder.permit_valid_until) >= as_of,
+    )
+    return int(session.execute(query).scalar_one())
+
+
+def impact_of_draft(
+    session: Session,
+    book: PolicyBook,
+    draft: Policy,
+    as_of: date,
+    progress: Progress | None = None,
+) -> Impact:
+    """Every holder of the draft's jurisdiction with a valid permit at `as_of`, under the
+    policy in force then and under the draft."""
+    current = check_draft(book, draft, as_of)
     code = draft.jurisdiction.code
-    current = policy_in_force(book, code, as_of, "as_of")
-    return compare(population(session, code, as_of), current, draft, as_of)
+    if session.connection().dialect.name == "postgresql":
+        # A whole population in one transaction: the per-statement timeout of requests would
+        # cancel it.
+        session.execute(sa.text("SET LOCAL statement_timeout = 0"))
+    total = population_size(session, code, as_of) if progress else 0
+    comparison = Comparison(current, draft, as_of)
+    for done, (holder_id, records) in enumerate(population(session, code, as_of), start=1):
+        comparison.add(holder_id, records)
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(done, total)
+    if progress:
+        progress(comparison.impact.holders, total)
+    return comparison.impact
