@@ -1,5 +1,7 @@
 """The application: `create_app(settings)` builds it; nothing happens at import."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -12,6 +14,7 @@ from app.api.v1 import (
     audit,
     endorsements,
     holders,
+    impact,
     imports,
     policies,
     rankings,
@@ -27,6 +30,7 @@ from app.db.base import utcnow
 from app.db.session import make_engine
 from app.idempotency.recorder import OutcomeRecorder
 from app.idempotency.service import Replay
+from app.impact.jobs import ImpactRunner
 from app.policies.service import PolicyCache
 
 
@@ -43,11 +47,21 @@ async def replay_answer(request: Request, replay: Replay) -> Response:
     return Response(replay.body, status_code=replay.status, headers=headers)
 
 
+@asynccontextmanager
+async def stop_runs_at_shutdown(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.impact_runner.stop()  # the running impact stops at its next step
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     # Swagger UI's assets come from the fastapi-offline package: /docs works on an intranet.
     app = FastAPIOffline(
-        title="jifen", version=app_version(), redoc_url=None, static_url="/docs/assets"
+        title="jifen",
+        version=app_version(),
+        redoc_url=None,
+        static_url="/docs/assets",
+        lifespan=stop_runs_at_shutdown,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
@@ -57,6 +71,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost last: the request log sees every answer, 413 comes before authentication,
     # and the audit row is written (a write's with what it stored) before an answer leaves.
     app.state.clock = utcnow  # tests move time forward here (key expiry, rate windows)
+    # Impact runs go on in a thread of this process; the clock is read through app.state.
+    app.state.impact_runner = ImpactRunner(
+        app.state.engine, app.state.policy_cache, lambda: app.state.clock()
+    )
     app.add_middleware(AuditRecorder)
     app.add_middleware(OutcomeRecorder)
     app.add_middleware(
@@ -76,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rankings.router,
         audit.router,
         imports.router,
+        impact.router,
     ]:
         app.include_router(router)
 

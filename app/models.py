@@ -3,6 +3,7 @@
 from app.audit.models import AuditEvent
 from app.clients.models import ApiClient
 from app.idempotency.models import IdempotencyKey
+from app.impact.models import ImpactRun
 from app.imports.models import ImportBatch
 from app.policies.models import PolicyVersion
 from app.ratelimit.models import RateWindow
@@ -17,6 +18,7 @@ __all__ = [
     "Endorsement",
     "Holder",
     "IdempotencyKey",
+    "ImpactRun",
     "ImportBatch",
     "InsurancePeriod",
     "PolicyVersion",

@@ -137,28 +137,31 @@ def _authenticated(request: Request, session: SessionDep) -> ApiClient:
     return client
 
 
-def require(scope: Scope | None) -> Callable[..., Coroutine[Any, Any, ApiClient]]:
-    """A dependency that authenticates the caller and checks one scope (None: any valid key)."""
+def require(*scopes: Scope) -> Callable[..., Coroutine[Any, Any, ApiClient]]:
+    """A dependency that authenticates the caller and checks that it has one of `scopes`
+    (none given: any valid key)."""
 
     async def dependency(client: Annotated[ApiClient, Depends(_authenticated)]) -> ApiClient:
-        if scope is not None and scope not in client.scope_set:
+        if scopes and client.scope_set.isdisjoint(scopes):
+            names = " or ".join(s.value for s in scopes)
             raise Forbidden(
-                tr(
-                    f"This client lacks the scope {scope.value}.",
-                    f"此客户端缺少权限 {scope.value}。",
-                )
+                tr(f"This client lacks the scope {names}.", f"此客户端缺少权限 {names}。")
             )
         return client
 
     return dependency
 
 
-AnyClient = Annotated[ApiClient, Depends(require(None))]
+AnyClient = Annotated[ApiClient, Depends(require())]
 HoldersReader = Annotated[ApiClient, Depends(require(Scope.holders_read))]
 HoldersWriter = Annotated[ApiClient, Depends(require(Scope.holders_write))]
 ScoresReader = Annotated[ApiClient, Depends(require(Scope.scores_read))]
 PolicyWriter = Annotated[ApiClient, Depends(require(Scope.policies_write))]
 AuditReader = Annotated[ApiClient, Depends(require(Scope.audit_read))]
+# The impact of a draft: those who simulate policies, and those who publish them.
+PolicySimulator = Annotated[
+    ApiClient, Depends(require(Scope.policies_simulate, Scope.policies_write))
+]
 
 
 async def idempotent(request: Request, session: SessionDep) -> None:

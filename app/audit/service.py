@@ -27,8 +27,9 @@ class Reader(Protocol):
     def jurisdiction_set(self) -> frozenset[str]: ...
 
 
-# Routes of these tags read or write personal data: each of their requests is audited.
-AUDITED_TAGS = frozenset({"holders", "records", "scores", "imports"})
+# Routes of these tags read or write personal data (an impact reads the whole register and
+# answers holder ids): each of their requests is audited.
+AUDITED_TAGS = frozenset({"holders", "records", "scores", "imports", "impact"})
 
 
 def note(

@@ -11,6 +11,7 @@ class Scope(StrEnum):
     holders_write = "holders:write"
     scores_read = "scores:read"
     policies_write = "policies:write"
+    policies_simulate = "policies:simulate"  # the impact of a draft policy
     audit_read = "audit:read"
     id_numbers_read = "id_numbers:read"
 

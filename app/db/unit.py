@@ -4,18 +4,25 @@ request stores, its audit row and its idempotency outcome, committed before the 
 """
 
 import contextlib
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from app.db.session import WRITE_UNIT
 
+log = logging.getLogger("jifen.db")
+
 
 @dataclass
 class UnitOfWork:
     connection: sa.Connection
     transaction: sa.RootTransaction
+    # Work that may start only once what the request stored is visible to other connections
+    # (an impact run, taken by the runner's thread); dropped when the unit is rolled back.
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def begin(cls, engine: sa.Engine) -> "UnitOfWork":
@@ -37,6 +44,11 @@ class UnitOfWork:
             self.transaction.commit()
         finally:
             self.connection.close()
+        for work in self.after_commit:
+            try:
+                work()
+            except Exception:  # what was committed stands; the answer still goes
+                log.exception("work after a commit failed")
 
     def rollback(self) -> None:
         """Undo everything; never raises (the database may be gone)."""

@@ -49,12 +49,25 @@ def impact_of_draft(
     """Every holder of the draft's jurisdiction with a valid permit at `as_of`, under the
     policy in force then and under the draft."""
     current = check_draft(book, draft, as_of)
+    return compare_population(session, current, draft, as_of, progress)
+
+
+def compare_population(
+    session: Session,
+    current: Policy,
+    draft: Policy,
+    as_of: date,
+    progress: Progress | None = None,
+) -> Impact:
+    """The comparison itself, once the draft is checked and the policy in force known."""
     code = draft.jurisdiction.code
     if session.connection().dialect.name == "postgresql":
         # A whole population in one transaction: the per-statement timeout of requests would
         # cancel it.
         session.execute(sa.text("SET LOCAL statement_timeout = 0"))
     total = population_size(session, code, as_of) if progress else 0
+    if progress:
+        progress(0, total)
     comparison = Comparison(current, draft, as_of)
     for done, (holder_id, records) in enumerate(population(session, code, as_of), start=1):
         comparison.add(holder_id, records)
