@@ -1,6 +1,7 @@
 """The `jifen` console script."""
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -203,8 +204,9 @@ def _policies_impact(settings: Settings, args: argparse.Namespace) -> int:
     from app.policies.service import PolicyCache
 
     path = Path(args.draft)
+    document = path.read_bytes()
     try:
-        draft = load_policy_yaml(path.read_text(encoding="utf-8"), path.name)
+        draft = load_policy_yaml(document.decode("utf-8"), path.name)
     except PolicyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -232,7 +234,10 @@ def _policies_impact(settings: Settings, args: argparse.Namespace) -> int:
     if args.html:
         from app.impact.report import render_html
 
-        Path(args.html).write_text(render_html(result, draft.id), encoding="utf-8")
+        # The digest of the file's bytes: `sha256sum DRAFT.yaml` shows the same.
+        digest = f"sha256:{hashlib.sha256(document).hexdigest()}"
+        page = render_html(result, draft.id, digest=digest, draft=draft)
+        Path(args.html).write_text(page, encoding="utf-8")
     return 0
 
 
