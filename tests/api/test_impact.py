@@ -2,6 +2,7 @@
 construction (worked by hand from the example policy, on both databases)."""
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.cli import ProgressBar, main
 from app.core.errors import InvalidInput
 from app.impact.report import render_html
 from app.impact.service import impact_of_draft
@@ -138,6 +140,8 @@ def test_the_command_line_writes_the_same_result(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "education: 1->1: 1, 2->1: 1, 2->2: 1" in done.stdout
+    # Not a terminal: no bar redrawn with carriage returns, one line a tenth at most.
+    assert done.stderr == "impact: 3 / 3 holders (100%)\n"
     assert json.loads(out.read_text(encoding="utf-8")) == impact(engine, draft_document())
     report = page.read_text(encoding="utf-8")
     assert_self_contained(report)
@@ -238,3 +242,59 @@ def test_the_page_is_a_function_of_the_result_alone() -> None:
 def test_the_page_names_the_digest_it_is_given() -> None:
     page = render_html(made_up_result(), "441700@draft", digest="sha256:" + "ab" * 32)
     assert "草案摘要 · draft digest" in page and "sha256:" + "ab" * 32 in page
+
+
+class Terminal(io.StringIO):
+    """What a terminal would be shown."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_is_redrawn_in_place_on_a_terminal() -> None:
+    screen, now = Terminal(), iter([0.0, 10.0, 20.0, 40.0])
+    bar = ProgressBar(screen, clock=lambda: next(now))
+    bar(1_000, 4_000)
+    bar(2_000, 4_000)
+    bar(4_000, 4_000)
+    assert "\n" not in screen.getvalue()  # one line, drawn again and again
+    bar.close()
+    draws = screen.getvalue().split("\r")
+    assert draws[0] == ""
+    assert (
+        draws[1]
+        == "[" + "#" * 8 + "." * 22 + "]  25%  1,000 / 4,000 holders  0:10, about 0:30 left"
+    )
+    assert draws[2].startswith("[" + "#" * 15 + "." * 15 + "]  50%  2,000 / 4,000 holders  0:20")
+    # Spaces over the end of the longer line before it.
+    last = "[" + "#" * 30 + "] 100%  4,000 / 4,000 holders  0:40"
+    assert draws[3] == last.ljust(len(draws[2])) + "\n"
+
+
+def test_elsewhere_a_line_a_tenth_at_most() -> None:
+    log = io.StringIO()
+    bar = ProgressBar(log)
+    for done in range(0, 20_001, 1_000):
+        bar(done, 20_000)
+    bar.close()
+    lines = log.getvalue().splitlines()
+    assert lines[0] == "impact: 2,000 / 20,000 holders (10%)"
+    assert lines[-1] == "impact: 20,000 / 20,000 holders (100%)"
+    assert len(lines) == 10 and "\r" not in log.getvalue()
+
+
+def test_the_command_line_draws_the_bar_on_a_terminal(
+    population: dict[str, str],
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(yaml.safe_dump(draft_document(), allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("JIFEN_DATABASE_URL", database_url)
+    monkeypatch.setattr(sys, "stderr", screen := Terminal())
+    assert main(["policies", "impact", str(draft), "--as-of", AS_OF.isoformat()]) == 0
+    assert screen.getvalue().startswith("\r[" + "#" * 30 + "] 100%  3 / 3 holders  0:0")
+    assert screen.getvalue().endswith("\n")  # the summary that follows starts a line
+    assert "3 holders with a valid permit" in capsys.readouterr().out
