@@ -169,18 +169,28 @@ class _Page:
         self.charts = 0
 
     def chart(
-        self, title: str, labels: list[str], series: dict[str, list[int]], colours: tuple[str, ...]
+        self,
+        title: str,
+        labels: list[str],
+        series: dict[str, list[int]],
+        colours: tuple[str, ...],
+        *,
+        across: bool = False,
     ) -> str:
+        """Bars up for a histogram; `across` for named groups (districts): their names then
+        read level at the left, however long and however many."""
         top = max((v for values in series.values() for v in values), default=0)
         style = Style(
             font_family=FONTS, colors=colours, background="white", plot_background="white",
             title_font_size=15, label_font_size=12, major_label_font_size=12,
             legend_font_size=13, value_font_size=11, opacity=1, opacity_hover=1,
         )  # fmt: skip
-        # Labels turned when they would not fit side by side under the plot.
-        crowded = sum(_width(label) for label in labels) > 600
-        chart = pygal.Bar(
-            js=[], disable_xml_declaration=True, width=720, height=300, title=title,
+        # Labels turned when they would not fit side by side, with room between, under the plot.
+        crowded = not across and sum(_width(label) for label in labels) > 480
+        kind = pygal.HorizontalBar if across else pygal.Bar
+        height = 120 + 28 * len(series) * len(labels) if across else 300
+        chart = kind(
+            js=[], disable_xml_declaration=True, width=720, height=height, title=title,
             style=style, y_labels=_ticks(top), print_values=len(labels) <= 12,
             print_values_position="top", print_zeroes=False,
             x_label_rotation=30 if crowded else 0, truncate_label=-1, truncate_legend=-1,
@@ -189,9 +199,10 @@ class _Page:
         )  # fmt: skip
         self.charts += 1
         chart.uuid = f"impact-{self.charts}"
-        chart.x_labels = labels
+        order = slice(None, None, -1 if across else 1)  # pygal stacks groups from the bottom
+        chart.x_labels = labels[order]
         for name, values in series.items():
-            chart.add(name, values)
+            chart.add(name, values[order])
         svg: str = chart.render(is_unicode=True)
         return f"<figure>{_SCRIPT.sub('', _SIGNATURE.sub('', svg))}</figure>"
 
@@ -254,24 +265,30 @@ class _Page:
             ("by_area_kind", "按乡级区域类型 / by kind of township", AREA_KINDS),
         ]
         for key, by, labels in groups:
-            counts = domain[key]
+            counts = list(domain[key].items())  # districts by code, then "none"
+            if key == "by_area_kind":  # from the city to the country, as SPEC §4 lists them
+                kinds = list(AREA_KINDS)
+                counts.sort(key=lambda kc: kinds.index(kc[0]) if kc[0] in kinds else len(kinds))
             if not counts:
                 continue
             parts.append(
                 self.chart(
                     f"{name}：得益与受损，{by} / gainers and losers",
-                    [labels.get(k, k) for k in counts],
+                    [labels.get(k, k) for k, _ in counts],
                     {
-                        "▲ 得益 / gainers": [c["gainers"] for c in counts.values()],
-                        "▼ 受损 / losers": [c["losers"] for c in counts.values()],
+                        "▲ 得益 / gainers": [c["gainers"] for _, c in counts],
+                        "▼ 受损 / losers": [c["losers"] for _, c in counts],
                     },
                     GAINERS_LOSERS,
+                    across=True,
                 )
             )
         if domain["by_district"] and not domain["by_area_kind"]:
             parts.append(
-                '<p class="note">居住登记未记录乡级代码，无法按乡级区域类型统计。'
-                " No township recorded in the holders' homes: no count by kind of township.</p>"
+                '<p class="note">得益或受损的持证人，居住登记均未记录乡级代码，'
+                "无法按乡级区域类型统计。"
+                " None of the holders who gain or lose has the township of their home recorded:"
+                " no count by kind of township.</p>"
             )
         return "".join(parts)
 
@@ -402,11 +419,12 @@ def _bin_width(top: int) -> int:
 
 
 def _ticks(top: int) -> list[int]:
-    """Whole numbers for an axis of counts (pygal would draw 0.1, 0.2, … for a count of 1)."""
+    """Whole numbers for an axis of counts (pygal would draw 0.1, 0.2, … for a count of 1), up
+    to one step above the tallest bar, which leaves room for the number printed on it."""
     step = 1
     while top / step > 5:
         step = step * 5 // 2 if str(step).startswith("2") else step * 2
-    return list(range(0, max(top, 1) + step, step))
+    return list(range(0, (top // step + 2) * step, step))
 
 
 def _width(label: str) -> float:
