@@ -1,15 +1,18 @@
 """The `jifen` console script."""
 
 import argparse
+import hashlib
 import json
 import logging
 import os
 import shutil
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from app.core.config import Settings
 from app.core.security import Scope
@@ -191,6 +194,59 @@ def _policies_check(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+class ProgressBar:
+    """`progress(done, total)` of a long run, on `stream`. On a terminal, one line redrawn in
+    place with a carriage return; elsewhere (a pipe, a log file) a plain line at each tenth
+    only, so that a log shows the run goes on without filling up. Plain text: no dependency
+    draws a bar any better for one line."""
+
+    WIDTH = 30  # characters of the bar itself
+
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+        self.stream, self.clock = stream, clock
+        self.tty = stream.isatty()
+        self.started = clock()
+        self.tenths = 0  # tenths already written (not a terminal)
+        self.drawn = 0  # length of the line on the terminal (0: none yet)
+
+    def __call__(self, done: int, total: int) -> None:
+        # More holders than counted when the register grew in between: still 100 %.
+        share = min(done / total, 1.0) if total else 1.0
+        counts = f"{done:,} / {total:,} holders"
+        if not self.tty:
+            if int(share * 10) > self.tenths:
+                self.tenths = int(share * 10)
+                self.stream.write(f"impact: {counts} ({share:.0%})\n")
+                self.stream.flush()
+            return
+        filled = round(share * self.WIDTH)
+        elapsed = self.clock() - self.started
+        line = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%}  {counts}"
+        line += f"  {_minutes(elapsed)}"
+        if 0 < share < 1:
+            line += f", about {_minutes(elapsed / share - elapsed)} left"
+        # Spaces over whatever a longer line before left on the screen.
+        self.stream.write("\r" + line.ljust(self.drawn))
+        self.stream.flush()
+        self.drawn = len(line)
+
+    def close(self) -> None:
+        """Ends the bar's line, so that what is printed next starts on a line of its own."""
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = 0
+
+
+def _minutes(seconds: float) -> str:
+    """0:07, 12:34, or 1:02:03."""
+    minutes, whole_seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return (
+        f"{hours}:{minutes:02d}:{whole_seconds:02d}" if hours else f"{minutes}:{whole_seconds:02d}"
+    )
+
+
 def _policies_impact(settings: Settings, args: argparse.Namespace) -> int:
     """Score every holder of the draft's jurisdiction under the policy in force and under the
     draft; print the level transitions of each domain and write the whole result as JSON."""
@@ -203,22 +259,26 @@ def _policies_impact(settings: Settings, args: argparse.Namespace) -> int:
     from app.policies.service import PolicyCache
 
     path = Path(args.draft)
+    document = path.read_bytes()
     try:
-        draft = load_policy_yaml(path.read_text(encoding="utf-8"), path.name)
+        draft = load_policy_yaml(document.decode("utf-8"), path.name)
     except PolicyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     as_of = date.fromisoformat(args.as_of) if args.as_of else settings.today()
     engine = make_engine(settings)
+    bar = ProgressBar(sys.stderr)
     try:
         with Session(engine) as session:
-            impact = impact_of_draft(session, PolicyCache().get(session), draft, as_of)
+            impact = impact_of_draft(session, PolicyCache().get(session), draft, as_of, bar)
     except ApiError as exc:
+        bar.close()
         for error in exc.errors or []:
             print(f"error: {error.field}: {error.message}", file=sys.stderr)
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
+        bar.close()  # also when interrupted: the shell's prompt on a line of its own
         engine.dispose()
     result = impact.as_json()
     print(f"{result['holders']} holders with a valid permit on {as_of}: {result['policy']} -> "
@@ -232,7 +292,10 @@ def _policies_impact(settings: Settings, args: argparse.Namespace) -> int:
     if args.html:
         from app.impact.report import render_html
 
-        Path(args.html).write_text(render_html(result, draft.id), encoding="utf-8")
+        # The digest of the file's bytes: `sha256sum DRAFT.yaml` shows the same.
+        digest = f"sha256:{hashlib.sha256(document).hexdigest()}"
+        page = render_html(result, draft.id, digest=digest, draft=draft)
+        Path(args.html).write_text(page, encoding="utf-8")
     return 0
 
 
