@@ -1,7 +1,6 @@
 """The `jifen` console script."""
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -259,9 +258,8 @@ def _policies_impact(settings: Settings, args: argparse.Namespace) -> int:
     from app.policies.service import PolicyCache
 
     path = Path(args.draft)
-    document = path.read_bytes()
     try:
-        draft = load_policy_yaml(document.decode("utf-8"), path.name)
+        draft = load_policy_yaml(path.read_text(encoding="utf-8"), path.name)
     except PolicyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -291,9 +289,11 @@ def _policies_impact(settings: Settings, args: argparse.Namespace) -> int:
         Path(args.json).write_text(text, encoding="utf-8")
     if args.html:
         from app.impact.report import render_html
+        from app.impact.runs import draft_digest
 
-        # The digest of the file's bytes: `sha256sum DRAFT.yaml` shows the same.
-        digest = f"sha256:{hashlib.sha256(document).hexdigest()}"
+        # The digest of the document, as the API's runs name their draft: the same draft as
+        # YAML or JSON, reformatted or not, has one digest.
+        digest = f"sha256:{draft_digest(draft)}"
         page = render_html(result, draft.id, digest=digest, draft=draft)
         Path(args.html).write_text(page, encoding="utf-8")
     return 0

@@ -1,7 +1,6 @@
 """Issue 17, first slice: the impact of a draft, on a population whose answer is known by
 construction (worked by hand from the example policy, on both databases)."""
 
-import hashlib
 import io
 import json
 import os
@@ -125,6 +124,8 @@ def test_a_draft_whose_own_cases_fail_says_nothing(
 
 def test_the_command_line_writes_the_same_result(
     engine: sa.Engine,
+    http: TestClient,
+    auth: dict[str, str],
     population: dict[str, str],
     database_url: str,
     tmp_path: Path,
@@ -155,8 +156,12 @@ def test_the_command_line_writes_the_same_result(
     assert "gainers and losers" in report and "得益与受损" in report
     assert "江城区 Jiangcheng" in report  # the draft's names for districts and tiers
     assert "公办幼儿园 · Public kindergarten" in report
-    digest = hashlib.sha256(draft.read_bytes()).hexdigest()
-    assert f"<code>sha256:{digest}</code>" in report
+    # The draft named as the API names it: the same document sent as JSON has the same digest.
+    run = http.post(
+        "/v1/jurisdictions/441700/impact",
+        params={"as_of": AS_OF.isoformat()}, json=draft_document(), headers=auth,
+    )  # fmt: skip
+    assert f"<code>sha256:{run.json()['draft']['digest']}</code>" in report
     # The summary, as worked by hand: (gain, lose, unchanged) per domain.
     assert summary(report) == {
         "education": (0, 1, 2), "healthcare": (0, 0, 3), "housing": (0, 1, 2), "settlement": (0, 0, 3)
@@ -297,6 +302,9 @@ def test_the_command_line_draws_the_bar_on_a_terminal(
     monkeypatch.setenv("JIFEN_DATABASE_URL", database_url)
     monkeypatch.setattr(sys, "stderr", screen := Terminal())
     assert main(["policies", "impact", str(draft), "--as-of", AS_OF.isoformat()]) == 0
-    assert screen.getvalue().startswith("\r[" + "#" * 30 + "] 100%  3 / 3 holders  0:0")
+    # The count first (0 of 3), then the end, each drawn over the line before.
+    first, last = screen.getvalue().split("\r")[1:]
+    assert first.startswith("[" + "." * 30 + "]   0%  0 / 3 holders  0:0")
+    assert last.startswith("[" + "#" * 30 + "] 100%  3 / 3 holders  0:0")
     assert screen.getvalue().endswith("\n")  # the summary that follows starts a line
     assert "3 holders with a valid permit" in capsys.readouterr().out

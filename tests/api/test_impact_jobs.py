@@ -114,8 +114,10 @@ def test_the_report_page_of_a_done_run(
     assert page.headers["content-type"].startswith("text/html")
     assert "草案影响评估" in page.text and "Impact of a draft policy" in page.text
     assert "441700@draft" in page.text
-    assert '<td class="changed">1</td>' in page.text  # A's 2->1 in education
-    assert page.text.count("<svg") >= 3
+    assert page.text.count('<td class="loss">▼ 1</td>') == 2  # A's 2->1, B's 1->0
+    assert page.text.count("<svg") == 7  # as the command line draws them (test_impact.py)
+    assert "江城区 Jiangcheng" in page.text  # the draft's names
+    assert f"sha256:{run['draft']['digest']}" in page.text
 
 
 def test_the_draft_is_named_by_the_digest_of_its_document(

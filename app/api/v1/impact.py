@@ -1,5 +1,6 @@
 """The impact of a draft policy on a jurisdiction's population, as a job (issue 17)."""
 
+import json
 from datetime import date
 from typing import Annotated, Any
 
@@ -213,7 +214,12 @@ def read_impact_report(
                 f"该影响评估处于 {run.state} 状态，完成后才有报告。",
             )
         )
-    page = render_html(answer.result.model_dump(mode="json"), run.draft_id)
+    page = render_html(
+        answer.result.model_dump(mode="json"),
+        run.draft_id,
+        digest=f"sha256:{run.draft_digest}",
+        draft=parse_policy(json.loads(run.draft_document), "draft"),  # its names for the page
+    )
     return HTMLResponse(page)
 
 
