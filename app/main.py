@@ -22,6 +22,7 @@ from app.api.v1 import (
     scores,
 )
 from app.audit.recorder import AuditRecorder
+from app.audit.writer import AuditWriter
 from app.core.config import Settings
 from app.core.errors import install_error_handlers
 from app.core.metrics import record_build_info
@@ -48,9 +49,10 @@ async def replay_answer(request: Request, replay: Replay) -> Response:
 
 
 @asynccontextmanager
-async def stop_runs_at_shutdown(app: FastAPI) -> AsyncIterator[None]:
+async def stop_at_shutdown(app: FastAPI) -> AsyncIterator[None]:
     yield
     app.state.impact_runner.stop()  # the running impact stops at its next step
+    app.state.audit_writer.stop()  # once the rows queued are committed
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -61,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=app_version(),
         redoc_url=None,
         static_url="/docs/assets",
-        lifespan=stop_runs_at_shutdown,
+        lifespan=stop_at_shutdown,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.impact_runner = ImpactRunner(
         app.state.engine, app.state.policy_cache, lambda: app.state.clock()
     )
+    app.state.audit_writer = AuditWriter(app.state.engine)
     app.add_middleware(AuditRecorder)
     app.add_middleware(OutcomeRecorder)
     app.add_middleware(

@@ -1,13 +1,13 @@
 """Writes the audit row of each audited request before its answer leaves: a read that cannot
-be accounted for is not answered (503 instead). A write's row is handed to its unit of work,
-committed with what it stored (`app/idempotency/recorder.py`)."""
+be accounted for is not answered (503 instead). A read's row goes through the process's
+`AuditWriter` (group commit); a write's row is handed to its unit of work, committed with what
+it stored (`app/idempotency/recorder.py`)."""
 
 from typing import Any
 
-import anyio
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.audit.service import event_from, write_event
+from app.audit.service import event_from
 from app.core import metrics
 from app.core.errors import send_problem
 from app.core.i18n import tr
@@ -36,9 +36,9 @@ class AuditRecorder:
                 if event is not None and "unit" in scope.get("state", {}):
                     scope["state"]["audit_event"] = event
                 elif event is not None:
-                    engine: Any = scope["app"].state.engine
+                    writer: Any = scope["app"].state.audit_writer
                     try:
-                        await anyio.to_thread.run_sync(write_event, engine, event)
+                        await writer.write(event)
                     except SQLAlchemyError:
                         metrics.DATABASE_ERRORS.inc()
                         refused = True

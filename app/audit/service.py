@@ -78,15 +78,16 @@ def event_from(scope: MutableMapping[str, Any], route: Any, status: int) -> Audi
     )
 
 
-def write_event(engine: sa.Engine, event: AuditEvent) -> None:
-    """One row, committed on its own (a read's audit row)."""
-    with engine.begin() as connection:
-        insert_event(connection, event)
-
-
 def insert_event(connection: sa.Connection, event: AuditEvent) -> None:
-    """One row in the caller's transaction: a Core insert, as every audited request pays."""
-    connection.execute(sa.insert(table_of(AuditEvent)), [event.model_dump(exclude={"seq"})])
+    """One row in the caller's transaction (a write's, committed with what it stored)."""
+    insert_events(connection, [event])
+
+
+def insert_events(connection: sa.Connection, events: list[AuditEvent]) -> None:
+    """Rows in the caller's transaction, in this order: a Core insert, as every audited
+    request pays."""
+    rows = [event.model_dump(exclude={"seq"}) for event in events]
+    connection.execute(sa.insert(table_of(AuditEvent)), rows)
 
 
 def visible_to(client: Reader) -> Any:

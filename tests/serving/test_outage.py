@@ -263,3 +263,61 @@ def test_concurrent_writers_retrying_across_an_outage_store_each_create_once(
     assert sorted((number, str(holder_id)) for number, holder_id in stored) == sorted(
         created.items()
     )
+
+
+def test_every_score_answered_has_its_audit_row_across_an_outage(
+    private_postgres: tuple[str, Any, Path], serve: Any
+) -> None:
+    """Eight readers score one holder without pause while the database stops for 2 s under
+    them: the audit rows of reads are committed in groups (issue 18), and an answer is a 200
+    only once its row is committed; a group whose commit fails answers 503 to each of its
+    requests. Afterwards every 200 has its row, found by the request id the answer carried."""
+    url, pg_ctl, _ = private_postgres
+    server = serve(workers=2, JIFEN_DATABASE_URL=url, JIFEN_DB_TIMEOUT_SECONDS="2")
+    key = server.key()
+    answers: list[tuple[int, str]] = []  # (status, X-Request-ID)
+    stop = threading.Event()
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        holder = http.post("/v1/holders", json=holder_body(), headers=key).json()["id"]
+
+    def reader() -> None:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            while not stop.is_set():
+                try:
+                    response = http.get(f"/v1/holders/{holder}/score", headers=key)
+                except httpx.TransportError:
+                    continue
+                answers.append((response.status_code, response.headers["x-request-id"]))
+
+    threads = [threading.Thread(target=reader) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.5)
+    pg_ctl("stop")
+    time.sleep(2)
+    pg_ctl("start")
+    time.sleep(3)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    statuses = {status for status, _ in answers}
+    assert statuses <= {200, 503}, statuses
+    assert 503 in statuses  # the outage was felt
+    after = answers[-16:]
+    assert all(status == 200 for status, _ in after)  # and recovered from
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT request_id FROM audit_events WHERE route = :route AND status = 200"
+                ),
+                {"route": "/v1/holders/{holder_id}/score"},
+            ).scalars()
+            audited = set(rows)
+    finally:
+        engine.dispose()
+    answered = [request_id for status, request_id in answers if status == 200]
+    assert len(answered) > 100
+    missing = [request_id for request_id in answered if request_id not in audited]
+    assert not missing, f"{len(missing)} of {len(answered)} answers without an audit row"
