@@ -23,6 +23,7 @@ from app.api.v1 import (
 )
 from app.audit.recorder import AuditRecorder
 from app.audit.writer import AuditWriter
+from app.clients.service import ClientCache
 from app.core.config import Settings
 from app.core.errors import install_error_handlers
 from app.core.metrics import record_build_info
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings)
     app.state.policy_cache = PolicyCache()
+    app.state.client_cache = ClientCache()
     install_error_handlers(app)
     app.add_exception_handler(Replay, replay_answer)  # type: ignore[arg-type]
     # Outermost last: the request log sees every answer, 413 comes before authentication,

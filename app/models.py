@@ -2,6 +2,7 @@
 
 from app.audit.models import AuditEvent
 from app.clients.models import ApiClient
+from app.db.versions import CacheVersion
 from app.idempotency.models import IdempotencyKey
 from app.impact.models import ImpactRun
 from app.imports.models import ImportBatch
@@ -15,6 +16,7 @@ __all__ = [
     "ApiClient",
     "Assessment",
     "AuditEvent",
+    "CacheVersion",
     "Endorsement",
     "Holder",
     "IdempotencyKey",

@@ -9,9 +9,11 @@ its median wall time and its CPU time (user + system, from getrusage) a call:
 
 - whole requests through the app (httpx's ASGI transport, so no network): `/healthz`, then the
   score;
-- each step the score route takes, called directly: a session's first statement, the API-key
-  lookup, the holder, the policy set's key, the records (one statement), the engine and its
-  JSON, and the audit row (insert and commit on its own connection).
+- each step the score route takes, called directly: a session's first statement, the one
+  statement that reads the cache versions, the holder and its records, the API key and the
+  policy book as the worker keeps them (checked against those versions), the engine and its
+  JSON, and the audit row (through the group-committing writer, one at a time here: a group
+  of one).
 
     .venv/bin/python bench/score_steps.py
 """
@@ -34,14 +36,14 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from app.audit.models import AuditEvent
-from app.audit.service import write_event
-from app.clients.service import authenticate
+from app.audit.writer import AuditWriter
+from app.clients.service import ClientCache
 from app.core.config import Settings
 from app.db.base import utcnow
 from app.db.session import make_engine
+from app.db.versions import CLIENTS, POLICIES
 from app.main import create_app
 from app.policies.service import PolicyCache
-from app.register.service import get_holder
 from app.scoring import service
 
 AS_OF = date(2026, 1, 1)
@@ -97,14 +99,15 @@ def main() -> int:
         settings = Settings(database_url=url, load_policies=False, log_level="warning")
         app = create_app(settings)
         engine = make_engine(settings)
-        cache = PolicyCache()
+        cache, clients, writer = PolicyCache(), ClientCache(), AuditWriter(engine)
+        uuids = [uuid.UUID(i) for i in ids]
         with Session(engine, expire_on_commit=False) as session:
-            client = authenticate(session, key, utcnow())
-            assert client is not None
-            policy = cache.get(session).in_force(common.JURISDICTION, AS_OF)
+            first = service.read_for_score(session, uuids[0])
+            versions = first.versions
+            assert clients.authenticate(session, key, utcnow(), versions[CLIENTS]) is not None
+            policy = cache.get(session, versions[POLICIES]).in_force(common.JURISDICTION, AS_OF)
             assert policy is not None
-            holders = [get_holder(session, client, i) for i in ids]
-            records = [service.holder_records(session, h) for h in holders]
+            records = [service.read_for_score(session, i).records for i in uuids]
 
         def in_session(step: Callable[[Session, int], Any]) -> Callable[[int], Any]:
             def call(i: int) -> Any:
@@ -113,20 +116,20 @@ def main() -> int:
 
             return call
 
+        loop = asyncio.new_event_loop()
+
         def audit_row(i: int) -> None:
-            write_event(
-                engine,
-                AuditEvent(
-                    client="bench", method="GET", route="/v1/holders/{holder_id}/score",
-                    action="readScore", status=200, request_id=uuid.uuid4().hex,
-                    holder_id=uuid.UUID(ids[i % len(ids)]), jurisdictions=" 441700 ",
-                ),
+            event = AuditEvent(
+                client="bench", method="GET", route="/v1/holders/{holder_id}/score",
+                action="readScore", status=200, request_id=uuid.uuid4().hex,
+                holder_id=uuids[i % len(ids)], jurisdictions=" 441700 ",
             )  # fmt: skip
+            loop.run_until_complete(writer.write(event))
 
         def engine_and_json(i: int) -> bytes:
             """The engine, then the answer's JSON bytes as the route writes them."""
             n = i % len(ids)
-            answer = service.compute_score(records[n], policy, AS_OF).of_holder(ids[n])
+            answer = service.compute_score(records[n], policy, AS_OF).of_holder(uuids[n])
             return answer.model_dump_json().encode()
 
         score_paths = [f"/v1/holders/{i}/score?as_of={AS_OF}" for i in ids]
@@ -135,13 +138,14 @@ def main() -> int:
             ("request: GET /v1/holders/{id}/score", requests_through_app(app, key, score_paths)),
             ("step: session, first statement",
              in_session(lambda s, i: s.execute(sa.text("SELECT 1")))),
-            ("step: API key lookup", in_session(lambda s, i: authenticate(s, key, utcnow()))),
-            ("step: the holder", in_session(lambda s, i: get_holder(s, client, ids[i]))),
-            ("step: policy set key", in_session(lambda s, i: cache.get(s))),
-            ("step: records (one statement)",
-             in_session(lambda s, i: service.holder_records(s, holders[i]))),
+            ("step: versions, holder and records (one statement)",
+             in_session(lambda s, i: service.read_for_score(s, uuids[i]))),
+            ("step: API key, as the worker keeps it",
+             in_session(lambda s, i: clients.authenticate(s, key, utcnow(), versions[CLIENTS]))),
+            ("step: policy book, as the worker keeps it",
+             in_session(lambda s, i: cache.get(s, versions[POLICIES]))),
             ("step: engine and JSON", engine_and_json),
-            ("step: audit row (insert, commit)", audit_row),
+            ("step: audit row (group commit, a group of one)", audit_row),
         ]  # fmt: skip
         print(f"\n{args.requests} calls each, one at a time, {args.holders} holders")
         rows = []
@@ -149,6 +153,7 @@ def main() -> int:
             wall, cpu = timed(args.requests, step)
             rows.append([name, f"{wall:.3f}", f"{cpu:.3f}"])
         print(common.table(["", "wall ms (median)", "CPU ms (mean)"], rows))
+        writer.stop()
         engine.dispose()
         app.state.engine.dispose()
     print(f"at the end: {common.load_average()}")

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.audit.service import note
 from app.clients.models import ApiClient
-from app.clients.service import authenticate, note_use
+from app.clients.service import ClientCache, note_use
 from app.core.config import Settings
 from app.core.errors import (
     BadRequest,
@@ -30,6 +30,7 @@ from app.core.i18n import tr
 from app.core.security import Scope
 from app.core.text import json_problems, storable
 from app.db.unit import UnitOfWork
+from app.db.versions import CLIENTS, POLICIES, read_versions
 from app.idempotency.service import (
     Claim,
     claim_in_unit,
@@ -87,9 +88,17 @@ async def get_today(settings: SettingsDep) -> date:
 TodayDep = Annotated[date, Depends(get_today)]
 
 
+def request_versions(request: Request, session: Session) -> dict[str, int]:
+    """The versions of what workers keep in memory, read once per request (issue 18)."""
+    versions: dict[str, int] | None = getattr(request.state, "versions", None)
+    if versions is None:
+        versions = request.state.versions = read_versions(session.connection())
+    return versions
+
+
 def get_policy_book(request: Request, session: SessionDep) -> PolicyBook:
     cache: PolicyCache = request.app.state.policy_cache
-    return cache.get(session)
+    return cache.get(session, request_versions(request, session).get(POLICIES))
 
 
 PolicyBookDep = Annotated[PolicyBook, Depends(get_policy_book)]
@@ -103,7 +112,8 @@ def get_catalogue(book: PolicyBookDep, today: TodayDep) -> Catalogue:
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 
 
-def _authenticated(request: Request, session: SessionDep) -> ApiClient:
+def bearer_key(request: Request) -> str:
+    """The request's API key (401 without one)."""
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
@@ -113,8 +123,16 @@ def _authenticated(request: Request, session: SessionDep) -> ApiClient:
                 "需要 API 密钥：Authorization: Bearer <key>。",
             )
         )
+    return key.strip()
+
+
+def admit(request: Request, session: Session, key: str) -> ApiClient:
+    """The client of the key (401 unknown, expired or revoked), its use noted, and its rate
+    limit counted (429); through the worker's kept clients, checked against the version."""
     now = request.app.state.clock()
-    client = authenticate(session, key.strip(), now)
+    clients: ClientCache = request.app.state.client_cache
+    version = request_versions(request, session).get(CLIENTS)
+    client = clients.authenticate(session, key, now, version)
     if client is None:
         raise Unauthorized(
             tr(
@@ -137,17 +155,24 @@ def _authenticated(request: Request, session: SessionDep) -> ApiClient:
     return client
 
 
+def check_scope(client: ApiClient, scopes: tuple[Scope, ...]) -> ApiClient:
+    """403 unless the client has one of `scopes` (none given: any valid key)."""
+    if scopes and client.scope_set.isdisjoint(scopes):
+        names = " or ".join(s.value for s in scopes)
+        raise Forbidden(tr(f"This client lacks the scope {names}.", f"此客户端缺少权限 {names}。"))
+    return client
+
+
+def _authenticated(request: Request, session: SessionDep) -> ApiClient:
+    return admit(request, session, bearer_key(request))
+
+
 def require(*scopes: Scope) -> Callable[..., Coroutine[Any, Any, ApiClient]]:
     """A dependency that authenticates the caller and checks that it has one of `scopes`
     (none given: any valid key)."""
 
     async def dependency(client: Annotated[ApiClient, Depends(_authenticated)]) -> ApiClient:
-        if scopes and client.scope_set.isdisjoint(scopes):
-            names = " or ".join(s.value for s in scopes)
-            raise Forbidden(
-                tr(f"This client lacks the scope {names}.", f"此客户端缺少权限 {names}。")
-            )
-        return client
+        return check_scope(client, scopes)
 
     return dependency
 

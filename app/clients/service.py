@@ -1,6 +1,7 @@
 """API clients: created, listed, rotated, revoked, and authenticated on every request."""
 
 import json
+import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -141,17 +142,24 @@ def _audit(session: Session, action: str, client: ApiClient) -> None:
 LAST_USED_EVERY = timedelta(minutes=1)
 
 
-def authenticate(session: Session, key: str, now: datetime) -> ApiClient | None:
-    """The client whose key this is, if it may be used at `now`: not revoked, not expired,
-    and for a rotated key still within its grace period."""
-    digest = key_digest(key)
-    client = session.exec(
+# Clients kept by a worker: at most this many keys (a key is added once it authenticates).
+CACHED_CLIENTS = 10_000
+
+
+def find_client(session: Session, digest: str) -> ApiClient | None:
+    """The client whose current or previous key has this digest."""
+    return session.exec(
         select(ApiClient).where(
             sa.or_(
                 col(ApiClient.key_digest) == digest, col(ApiClient.previous_key_digest) == digest
             )
         )
     ).first()
+
+
+def usable(client: ApiClient | None, digest: str, now: datetime) -> ApiClient | None:
+    """The client, if this key of it may be used at `now`: not revoked, not expired, and for
+    a rotated key still within its grace period."""
     if client is None or client.state(now) != "active":
         return None
     if not digests_match(client.key_digest, digest):
@@ -163,6 +171,42 @@ def authenticate(session: Session, key: str, now: datetime) -> ApiClient | None:
     return client
 
 
+def authenticate(session: Session, key: str, now: datetime) -> ApiClient | None:
+    """The client whose key this is, if it may be used at `now` (read from the database)."""
+    digest = key_digest(key)
+    return usable(find_client(session, digest), digest, now)
+
+
+class ClientCache:
+    """A worker's clients by key digest, kept while the clients' version (`app/db/versions`,
+    read in the request's own round trip) stays the same: a revoked, rotated or expired key
+    acts on the next request of every worker. Only keys that authenticated are kept (unknown
+    keys would fill it); time-based rules (expiry, grace) are checked on every request."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._version: int | None = None
+        self._clients: dict[str, ApiClient] = {}
+
+    def authenticate(
+        self, session: Session, key: str, now: datetime, version: int | None
+    ) -> ApiClient | None:
+        digest = key_digest(key)
+        with self._lock:
+            if version is None or version != self._version:
+                self._clients, self._version = {}, version
+            client = self._clients.get(digest)
+        if client is None:
+            client = usable(find_client(session, digest), digest, now)
+            if client is not None:
+                session.expunge(client)  # kept beyond the request's session
+                with self._lock:
+                    if self._version == version and len(self._clients) < CACHED_CLIENTS:
+                        self._clients[digest] = client
+            return client
+        return usable(client, digest, now)
+
+
 def note_use(session: Session, client: ApiClient, now: datetime) -> None:
     """Record when the client was last seen, at most once a minute (a write per request
     would cost every request)."""
@@ -172,3 +216,4 @@ def note_use(session: Session, client: ApiClient, now: datetime) -> None:
         sa.update(ApiClient).where(col(ApiClient.id) == client.id).values(last_used_at=now)
     )
     session.commit()
+    client.last_used_at = now  # a kept client: not written again within the minute

@@ -75,21 +75,28 @@ class PolicyBook:
 
 
 class PolicyCache:
-    """The parsed book, reloaded only when the set of stored versions changes: versions are
-    immutable, so their ids say everything (and another worker may have published one)."""
+    """The parsed book, kept while the policies' version (`app/db/versions`, read in the
+    request's own round trip) stays the same; without a version, reloaded whenever the set of
+    stored versions changes. Policy versions are immutable, so their ids say everything."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._key: tuple[str, ...] | None = None
+        self._version: int | None = None
         self._book = PolicyBook()
 
-    def get(self, session: Session) -> PolicyBook:
+    def get(self, session: Session, version: int | None = None) -> PolicyBook:
+        with self._lock:
+            if version is not None and version == self._version:
+                return self._book
         key = tuple(session.exec(select(PolicyVersion.id).order_by(col(PolicyVersion.id))).all())
         with self._lock:
             if key != self._key:
                 rows = session.exec(select(PolicyVersion)).all()
                 policies = [parse_policy(json.loads(row.document), row.id) for row in rows]
                 self._book, self._key = PolicyBook.of(policies), key
+            # Read after the version: a change since is seen by the next request's version.
+            self._version = version
             return self._book
 
 

@@ -133,6 +133,14 @@ def create_holder(
     return holder
 
 
+def as_uuid(value: str) -> uuid.UUID | None:
+    """The id, or None for text that is no UUID (no row can have it)."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
 def parse_id(value: str, what: str) -> uuid.UUID:
     """An id that is not a UUID is an unknown id: 404, like any other."""
     try:

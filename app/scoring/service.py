@@ -3,6 +3,9 @@
 import hashlib
 import json
 import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -14,6 +17,8 @@ from app.clients.models import ApiClient
 from app.core import metrics
 from app.core.errors import FieldError, Forbidden, InvalidInput, NotFound, invalid
 from app.core.i18n import tr
+from app.db.base import table_of
+from app.db.versions import versions_table
 from app.domain.calendar import Month
 from app.domain.policy import Policy
 from app.policies.catalogue import Catalogue
@@ -48,55 +53,109 @@ def compute_score(records: engine.Records, policy: Policy, as_of: date) -> engin
     return result
 
 
-def holder_records(session: Session, holder: db.Holder) -> engine.Records:
-    """Every record of the holder in insertion order, in one statement however many rows:
-    the three kinds side by side in shared columns, told apart by `kind`."""
+# Kinds of the rows of `_record_rows`, in shared columns (kind, seq, c1..c5).
+RESIDENCE, INSURANCE, ADJUSTMENT, HOLDER, VERSION = range(5)
+
+
+def _record_rows(holder_id: uuid.UUID) -> list[Any]:
+    """SELECTs of the holder's records, the three kinds side by side in shared columns."""
 
     def kind(number: int, model: Any, *columns: Any) -> Any:
         return sa.select(sa.literal(number).label("kind"), model.seq, *columns).where(
-            model.holder_id == holder.id
+            model.holder_id == holder_id
         )
 
     residence, insurance, adjustments = db.ResidencePeriod, db.InsurancePeriod, db.Adjustment
-    query = sa.union_all(
-        kind(0, residence, residence.district, residence.start_date, residence.end_date,
+    return [
+        kind(RESIDENCE, residence, residence.district, residence.start_date, residence.end_date,
              residence.housing, residence.township),
-        kind(1, insurance, insurance.district, insurance.start_month, insurance.end_month,
+        kind(INSURANCE, insurance, insurance.district, insurance.start_month, insurance.end_month,
              insurance.type, sa.null()),
-        kind(2, adjustments, adjustments.code, adjustments.effective_from,
+        kind(ADJUSTMENT, adjustments, adjustments.code, adjustments.effective_from,
              adjustments.effective_to, sa.null(), sa.null()),
-    ).order_by("kind", "seq")  # fmt: skip
-    rows: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
-    for row in session.connection().execute(query):
-        rows[row[0]].append(row[2:])
+    ]  # fmt: skip
+
+
+def _records(permit: engine.Permit, rows: Iterable[Any]) -> engine.Records:
+    kinds: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+    for row in rows:
+        kinds[row[0]].append(row[2:])
     return engine.Records(
-        permit=engine.Permit(
-            issued_on=holder.permit_issued_on,
-            valid_until=holder.permit_valid_until,
-            status=holder.permit_status,
-        ),
+        permit=permit,
         residence_periods=tuple(
             engine.ResidencePeriod(district, start, end, housing, township)
-            for district, start, end, housing, township in rows[0]
+            for district, start, end, housing, township in kinds[RESIDENCE]
         ),
         insurance_periods=tuple(
             engine.InsurancePeriod(
                 district, insurance_type, Month.of(start), Month.of(end) if end else None
             )
-            for district, start, end, insurance_type, _ in rows[1]
+            for district, start, end, insurance_type, _ in kinds[INSURANCE]
         ),
         adjustments=tuple(
-            engine.AdjustmentRecord(code, start, end) for code, start, end, _, _ in rows[2]
+            engine.AdjustmentRecord(code, start, end)
+            for code, start, end, _, _ in kinds[ADJUSTMENT]
         ),
     )
 
 
-def score_holder(
-    session: Session, book: PolicyBook, holder: db.Holder, as_of: date
+def _permit(holder: Any) -> engine.Permit:
+    return engine.Permit(holder.permit_issued_on, holder.permit_valid_until, holder.permit_status)
+
+
+def holder_records(session: Session, holder: db.Holder) -> engine.Records:
+    """Every record of the holder in insertion order, in one statement however many rows."""
+    query = sa.union_all(*_record_rows(holder.id)).order_by("kind", "seq")
+    return _records(_permit(holder), session.connection().execute(query))
+
+
+@dataclass(frozen=True)
+class ScoreRead:
+    """What a score needs from the database, read in one round trip (issue 18)."""
+
+    versions: dict[str, int]  # of what workers keep in memory (app/db/versions)
+    jurisdiction: str | None  # the holder's; None: no such holder
+    records: engine.Records | None
+
+
+def read_for_score(session: Session, holder_id: uuid.UUID | None) -> ScoreRead:
+    """The cache versions, the holder and its records in one statement: the score's only
+    round trip when the worker knows the client and the policies already. The holder's row
+    and the versions ride in the records' shared columns (a version in `seq`)."""
+
+    def shared(kind: int, seq: Any, *columns: Any) -> Any:
+        return sa.select(sa.literal(kind).label("kind"), seq.label("seq"), *columns)
+
+    nothing = (sa.null(), sa.null(), sa.null(), sa.null())
+    versions = shared(VERSION, versions_table.c.version, versions_table.c.name, *nothing)
+    selects = [versions]
+    if holder_id is not None:
+        holder = table_of(db.Holder)
+        # The records first: the first SELECT's column types read the dates (SQLite).
+        selects = [
+            *_record_rows(holder_id),
+            shared(
+                HOLDER, holder.c.seq, holder.c.jurisdiction, holder.c.permit_issued_on,
+                holder.c.permit_valid_until, holder.c.permit_status, sa.null(),
+            ).where(holder.c.id == holder_id),
+            versions,
+        ]  # fmt: skip
+    query = sa.union_all(*selects).order_by("kind", "seq")
+    rows = session.connection().execute(query).all()
+    found = {row[2]: row[1] for row in rows if row[0] == VERSION}
+    holders = [row for row in rows if row[0] == HOLDER]
+    if not holders:
+        return ScoreRead(found, None, None)
+    _, _, jurisdiction, issued_on, valid_until, status, _ = holders[0]
+    permit = engine.Permit(issued_on, valid_until, status)
+    return ScoreRead(found, jurisdiction, _records(permit, (r for r in rows if r[0] < HOLDER)))
+
+
+def score_records(
+    book: PolicyBook, jurisdiction: str, records: engine.Records, as_of: date, holder: uuid.UUID
 ) -> engine.ScoreAnswer:
-    policy = policy_in_force(book, holder.jurisdiction, as_of, "as_of")
-    result = compute_score(holder_records(session, holder), policy, as_of)
-    return result.of_holder(holder.id)
+    policy = policy_in_force(book, jurisdiction, as_of, "as_of")
+    return compute_score(records, policy, as_of).of_holder(holder)
 
 
 def simulate(

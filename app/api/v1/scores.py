@@ -1,9 +1,12 @@
 """Scores, simulations and assessments (SPEC §7)."""
 
+import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
+from pydantic import TypeAdapter, ValidationError
+from sqlmodel import Session
 
 from app.api.deps import (
     CatalogueDep,
@@ -13,16 +16,38 @@ from app.api.deps import (
     ScoresReader,
     SessionDep,
     TodayDep,
+    admit,
+    bearer_key,
+    check_scope,
     json_body,
 )
 from app.api.openapi import request_body
 from app.audit.service import note
-from app.core.errors import problem_responses
+from app.core.errors import InvalidInput, NotFound, errors_from_pydantic, problem_responses
+from app.core.i18n import tr
+from app.core.security import Scope
+from app.db.versions import POLICIES
 from app.engine.answer import ScoreAnswer
+from app.policies.service import PolicyCache
+from app.register.service import as_uuid
 from app.scoring import service
 from app.scoring.schemas import AssessmentAnswer, AssessmentCreate, SimulationRequest
 
 router = APIRouter(prefix="/v1", tags=["scores"])
+
+
+AS_OF_PARAMETER = {
+    "description": "Default: today",
+    "in": "query",
+    "name": "as_of",
+    "required": False,
+    "schema": {
+        "anyOf": [{"format": "date", "type": "string"}, {"type": "null"}],
+        "description": "Default: today",
+        "title": "As Of",
+    },
+}
+DATE = TypeAdapter(date)
 
 
 @router.get(
@@ -31,15 +56,36 @@ router = APIRouter(prefix="/v1", tags=["scores"])
     summary="Read a holder's score",
     response_model=ScoreAnswer,
     responses=problem_responses(401, 403, 404, 422),
+    # `as_of` is read by the route itself, after the key and the holder (SPEC §7's order).
+    openapi_extra={"parameters": [AS_OF_PARAMETER]},
 )
-def read_score(
-    holder: ScorableHolder,
-    session: SessionDep,
-    book: PolicyBookDep,
-    today: TodayDep,
-    as_of: Annotated[date | None, Query(description="Default: today")] = None,
-) -> ScoreAnswer:
-    return service.score_holder(session, book, holder, as_of or today)
+def read_score(request: Request, holder_id: Annotated[str, Path()]) -> Response:
+    # The path of a mobile app's every screen (issue 18): one round trip reads the cache
+    # versions, the holder and its records; the client and the policies come from the worker's
+    # memory while their versions stand; no dependency but this one thread-pool hop.
+    key = bearer_key(request)
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        read = service.read_for_score(session, as_uuid(holder_id))
+        request.state.versions = read.versions
+        client = check_scope(admit(request, session, key), (Scope.scores_read,))
+        if read.jurisdiction is None or read.records is None or not client.holds(read.jurisdiction):
+            raise NotFound(tr("No such holder.", "没有这个持证人。"))
+        holder = uuid.UUID(holder_id)  # a holder was found: a UUID
+        note(request, holder_id=holder, jurisdictions=[read.jurisdiction])
+        as_of = _as_of(request.query_params.get("as_of"), request.app.state.settings.today())
+        policies: PolicyCache = request.app.state.policy_cache
+        book = policies.get(session, read.versions.get(POLICIES))
+    answer = service.score_records(book, read.jurisdiction, read.records, as_of, holder)
+    return Response(answer.model_dump_json(), media_type="application/json")
+
+
+def _as_of(text: str | None, today: date) -> date:
+    if text is None:
+        return today
+    try:
+        return DATE.validate_python(text)
+    except ValidationError as exc:
+        raise InvalidInput(errors_from_pydantic(exc.errors(), ("query", "as_of"))) from None
 
 
 @router.post(
