@@ -29,7 +29,7 @@ from app.core.errors import install_error_handlers
 from app.core.metrics import record_build_info
 from app.core.middleware import BodyLimit, RequestObserver
 from app.db.base import utcnow
-from app.db.session import make_engine
+from app.db.session import make_engine, single_statement_engine
 from app.idempotency.recorder import OutcomeRecorder
 from app.idempotency.service import Replay
 from app.impact.jobs import ImpactRunner
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
+    app.state.single_statement_engine = single_statement_engine(app.state.engine)
     app.state.policy_cache = PolicyCache()
     app.state.client_cache = ClientCache()
     install_error_handlers(app)
@@ -90,11 +91,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestObserver)
     record_build_info(app.version)
     app.include_router(health.router)
+    # Routes are matched in this order: scores first, the route a mobile app calls most.
     for router in [
+        scores.router,
         holders.router,
         *records.routers,
         endorsements.router,
-        scores.router,
         policies.router,
         rankings.router,
         audit.router,

@@ -102,12 +102,12 @@ def main() -> int:
         cache, clients, writer = PolicyCache(), ClientCache(), AuditWriter(engine)
         uuids = [uuid.UUID(i) for i in ids]
         with Session(engine, expire_on_commit=False) as session:
-            first = service.read_for_score(session, uuids[0])
+            first = service.read_for_score(session.connection(), uuids[0])
             versions = first.versions
             assert clients.authenticate(session, key, utcnow(), versions[CLIENTS]) is not None
             policy = cache.get(session, versions[POLICIES]).in_force(common.JURISDICTION, AS_OF)
             assert policy is not None
-            records = [service.read_for_score(session, i).records for i in uuids]
+            records = [service.read_for_score(session.connection(), i).records for i in uuids]
 
         def in_session(step: Callable[[Session, int], Any]) -> Callable[[int], Any]:
             def call(i: int) -> Any:
@@ -139,7 +139,7 @@ def main() -> int:
             ("step: session, first statement",
              in_session(lambda s, i: s.execute(sa.text("SELECT 1")))),
             ("step: versions, holder and records (one statement)",
-             in_session(lambda s, i: service.read_for_score(s, uuids[i]))),
+             in_session(lambda s, i: service.read_for_score(s.connection(), uuids[i]))),
             ("step: API key, as the worker keeps it",
              in_session(lambda s, i: clients.authenticate(s, key, utcnow(), versions[CLIENTS]))),
             ("step: policy book, as the worker keeps it",

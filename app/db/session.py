@@ -43,9 +43,14 @@ def make_engine(settings: Settings) -> Engine:
     # ready; a worker that stops mid-request (frozen, or its socket left half open) must not
     # hold them for ever: PostgreSQL ends such a session after a few timeouts' worth.
     idle_ms = 6 * timeout_ms
+    # No ping before each checkout: it was a round trip on every request. A connection that a
+    # restarted server has dropped fails its request with a 503 (Retry-After) instead, and the
+    # pool then replaces every connection older than the failure; pool_recycle bounds the age
+    # of connections that a firewall might silently drop while idle.
     engine = create_engine(
         settings.database_url,
-        pool_pre_ping=True,
+        pool_pre_ping=False,
+        pool_recycle=1800,
         pool_size=10,
         max_overflow=10,
         pool_timeout=settings.db_timeout_seconds,
@@ -58,3 +63,12 @@ def make_engine(settings: Settings) -> Engine:
     # The server's statement_timeout fires first; this one bounds a server that has stopped.
     deadline.install(engine, settings.db_timeout_seconds + 1)
     return engine
+
+
+def single_statement_engine(engine: Engine) -> Engine:
+    """The engine for reads made of one statement (a score): on PostgreSQL in autocommit, so
+    that the statement is its own transaction (its own consistent snapshot) and no BEGIN or
+    ROLLBACK costs a round trip. SQLite's BEGIN costs no round trip: the engine as it is."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")

@@ -57,7 +57,7 @@ def compute_score(records: engine.Records, policy: Policy, as_of: date) -> engin
 RESIDENCE, INSURANCE, ADJUSTMENT, HOLDER, VERSION = range(5)
 
 
-def _record_rows(holder_id: uuid.UUID) -> list[Any]:
+def _record_rows(holder_id: Any) -> list[Any]:
     """SELECTs of the holder's records, the three kinds side by side in shared columns."""
 
     def kind(number: int, model: Any, *columns: Any) -> Any:
@@ -103,10 +103,15 @@ def _permit(holder: Any) -> engine.Permit:
     return engine.Permit(holder.permit_issued_on, holder.permit_valid_until, holder.permit_status)
 
 
+# Built once: building a statement of five SELECTs costs more than running it.
+HOLDER_ID = sa.bindparam("holder_id", type_=sa.Uuid)
+RECORDS = sa.union_all(*_record_rows(HOLDER_ID)).order_by("kind", "seq")
+
+
 def holder_records(session: Session, holder: db.Holder) -> engine.Records:
     """Every record of the holder in insertion order, in one statement however many rows."""
-    query = sa.union_all(*_record_rows(holder.id)).order_by("kind", "seq")
-    return _records(_permit(holder), session.connection().execute(query))
+    rows = session.connection().execute(RECORDS, {"holder_id": holder.id})
+    return _records(_permit(holder), rows)
 
 
 @dataclass(frozen=True)
@@ -118,30 +123,33 @@ class ScoreRead:
     records: engine.Records | None
 
 
-def read_for_score(session: Session, holder_id: uuid.UUID | None) -> ScoreRead:
+def _shared(kind: int, seq: Any, *columns: Any) -> Any:
+    return sa.select(sa.literal(kind).label("kind"), seq.label("seq"), *columns)
+
+
+_holders = table_of(db.Holder)
+# The holder's row and the versions ride in the records' shared columns (a version in `seq`).
+VERSIONS = _shared(
+    VERSION, versions_table.c.version, versions_table.c.name,
+    sa.null(), sa.null(), sa.null(), sa.null(),
+)  # fmt: skip
+SCORE_READ = sa.union_all(
+    *_record_rows(HOLDER_ID),  # first: the first SELECT's column types read the dates (SQLite)
+    _shared(
+        HOLDER, _holders.c.seq, _holders.c.jurisdiction, _holders.c.permit_issued_on,
+        _holders.c.permit_valid_until, _holders.c.permit_status, sa.null(),
+    ).where(_holders.c.id == HOLDER_ID),
+    VERSIONS,
+).order_by("kind", "seq")  # fmt: skip
+
+
+def read_for_score(connection: sa.Connection, holder_id: uuid.UUID | None) -> ScoreRead:
     """The cache versions, the holder and its records in one statement: the score's only
-    round trip when the worker knows the client and the policies already. The holder's row
-    and the versions ride in the records' shared columns (a version in `seq`)."""
-
-    def shared(kind: int, seq: Any, *columns: Any) -> Any:
-        return sa.select(sa.literal(kind).label("kind"), seq.label("seq"), *columns)
-
-    nothing = (sa.null(), sa.null(), sa.null(), sa.null())
-    versions = shared(VERSION, versions_table.c.version, versions_table.c.name, *nothing)
-    selects = [versions]
-    if holder_id is not None:
-        holder = table_of(db.Holder)
-        # The records first: the first SELECT's column types read the dates (SQLite).
-        selects = [
-            *_record_rows(holder_id),
-            shared(
-                HOLDER, holder.c.seq, holder.c.jurisdiction, holder.c.permit_issued_on,
-                holder.c.permit_valid_until, holder.c.permit_status, sa.null(),
-            ).where(holder.c.id == holder_id),
-            versions,
-        ]  # fmt: skip
-    query = sa.union_all(*selects).order_by("kind", "seq")
-    rows = session.connection().execute(query).all()
+    round trip when the worker knows the client and the policies already."""
+    if holder_id is None:  # text that is no UUID: no holder, the versions still
+        rows = connection.execute(VERSIONS).all()
+    else:
+        rows = connection.execute(SCORE_READ, {"holder_id": holder_id}).all()
     found = {row[2]: row[1] for row in rows if row[0] == VERSION}
     holders = [row for row in rows if row[0] == HOLDER]
     if not holders:

@@ -64,8 +64,8 @@ def read_score(request: Request, holder_id: Annotated[str, Path()]) -> Response:
     # versions, the holder and its records; the client and the policies come from the worker's
     # memory while their versions stand; no dependency but this one thread-pool hop.
     key = bearer_key(request)
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        read = service.read_for_score(session, as_uuid(holder_id))
+    with Session(request.app.state.single_statement_engine, expire_on_commit=False) as session:
+        read = service.read_for_score(session.connection(), as_uuid(holder_id))
         request.state.versions = read.versions
         client = check_scope(admit(request, session, key), (Scope.scores_read,))
         if read.jurisdiction is None or read.records is None or not client.holds(read.jurisdiction):
