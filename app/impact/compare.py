@@ -16,7 +16,7 @@ from app.domain.policy import Policy
 from app.engine import Facts, Records, facts_at, levels, missing
 
 NO_DISTRICT = "none"  # no residence in the jurisdiction at the date
-EXAMPLES = 3  # holder ids kept for each non-empty transition cell
+EXAMPLES = 3  # holder ids kept for each non-empty transition cell: its first in id order
 POINTS_BIN = 10  # width of the total points histogram's bins
 
 
@@ -110,7 +110,12 @@ class Comparison:
     def add_facts(
         self, before_facts: Facts, after_facts: Facts, holders: int, examples: Sequence[UUID]
     ) -> None:
-        """`holders` holders whose facts are these under each policy (`examples`: some ids)."""
+        """`holders` holders whose facts are these under each policy (`examples`: their first
+        ids in holder-id order, `EXAMPLES` of them or all when fewer).
+
+        `facts_sql` hands over facts reduced to what this method tells apart (months held at
+        the largest threshold, points at their bin beyond it, housing and codes only where a
+        requirement names them): reading more of `Facts` here means reducing less there."""
         impact = self.impact
         impact.holders += holders
         before, after = levels(self.current, before_facts), levels(self.draft, after_facts)
@@ -121,7 +126,10 @@ class Comparison:
             cell = (before.get(name, 0), after.get(name, 0))
             domain.transitions[cell] += holders
             kept = domain.examples[cell]
-            kept.extend(examples[: EXAMPLES - len(kept)])
+            if len(kept) < EXAMPLES or (examples and examples[0] < kept[-1]):
+                # The first ids in holder-id order, whatever order the groups come in: a
+                # cell's first ids are among the first ids of its groups.
+                kept[:] = sorted({*kept, *examples})[:EXAMPLES]
             if cell[0] != cell[1]:
                 side = 0 if cell[1] > cell[0] else 1
                 domain.by_district[district][side] += holders

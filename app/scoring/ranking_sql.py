@@ -7,6 +7,11 @@ is too long. Adjustments are summed through the policy's catalogue; the order is
 stored without a row leaving the server. Only ranking needs this: points and months, never
 levels or projections, which stay with `engine.score`.
 
+The statement is built from CTE builders that the impact of a draft (`app.impact.facts_sql`)
+shares: it counts the same months and points under two policies in one statement. A policy's
+numbers are bound parameters whose names start with a prefix (`policy_parameters`), so that
+two policies can sit side by side; the ranking's prefix is empty.
+
 PostgreSQL only: `date + interval 'k months'` clamps to the month's last day as SPEC §6.2 asks
 (`2024-01-31 + 1 month = 2024-02-29`); SQLite's date arithmetic does not, so SQLite ranks
 through the engine in Python. The test suite compares the two on random populations and policy
@@ -28,8 +33,10 @@ from app.engine.counting import TOTAL_POINTS_MAX
 _MONTH_INDEX = "(EXTRACT(YEAR FROM {0})::int * 12 + EXTRACT(MONTH FROM {0})::int - 1)"
 
 
-def _latest_run_months(name: str, months: str, *, continuous: str, gap: str, d: str) -> str:
-    """CTEs turning `{name}(holder_id, seq, s, e)`, half-open intervals clipped at D, into
+def _latest_run_months(
+    name: str, source: str, months: str, *, continuous: str, gap: str, d: str
+) -> str:
+    """CTEs turning `{source}(holder_id, seq, s, e)`, half-open intervals clipped at D, into
     `{name}_months(holder_id, months)`: the same steps for days and for months (SPEC §6.2).
 
     An interval opens a new island unless it starts on or before the furthest end so far
@@ -49,7 +56,7 @@ def _latest_run_months(name: str, months: str, *, continuous: str, gap: str, d: 
         PARTITION BY holder_id ORDER BY s, e, seq
         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
     ) THEN 0 ELSE 1 END AS opens
-    FROM {name}
+    FROM {source}
 ),
 {name}_islands AS (
     SELECT holder_id, s, e, {months} AS months,
@@ -87,73 +94,167 @@ def _latest_run_months(name: str, months: str, *, continuous: str, gap: str, d: 
 _K0 = f"({_MONTH_INDEX.format('e')} - {_MONTH_INDEX.format('s')})"
 _WHOLE_MONTHS = f"{_K0} - CASE WHEN s + make_interval(months => {_K0}) > e THEN 1 ELSE 0 END"
 
-RANK_INTO_SNAPSHOT = sa.text(f"""
-WITH valid AS (
+
+# --- the builders, shared with app.impact.facts_sql ---------------------------------------------
+
+
+def valid_holders() -> str:
+    """`valid(id)`: the jurisdiction's holders with a valid permit at D (SPEC §6.3)."""
+    return """
+valid AS (
     SELECT id FROM holders
     WHERE jurisdiction = :jurisdiction AND permit_status = 'active'
       AND permit_issued_on <= :as_of AND permit_valid_until >= :as_of
-),
--- Residence: matching periods clipped to [start, min(end, D)); those starting at D or later
--- are empty and dropped. Days.
+),"""
+
+
+def residence_periods() -> str:
+    """`residence(holder_id, seq, s, e)`: matching periods clipped to [start, min(end, D));
+    those starting at D or later are empty and dropped. Days. The same for every policy of
+    the jurisdiction."""
+    return """
 residence AS (
     SELECT r.holder_id, r.seq, r.start_date AS s,
            LEAST(COALESCE(r.end_date, :as_of), :as_of) AS e
     FROM residence_periods r JOIN valid v ON v.id = r.holder_id
     WHERE r.district LIKE :prefix AND r.start_date < :as_of
-),{
-    _latest_run_months(
+),"""
+
+
+def residence_months(prefix: str, name: str = "residence") -> str:
+    """`{name}_months(holder_id, months)` of `residence` under the policy of `prefix`."""
+    return _latest_run_months(
+        name,
         "residence",
         _WHOLE_MONTHS,
-        continuous=":residence_continuous",
-        gap=":max_gap_days",
+        continuous=f":{prefix}residence_continuous",
+        gap=f":{prefix}max_gap_days",
         d=":as_of",
     )
-}
--- Insurance: month indexes of matching periods of the counted types, as half-open ranges
--- [first, last + 1) clipped at D's month (only months ended before D count). Months.
-insurance AS (
+
+
+def insurance_periods(prefix: str, name: str = "insurance") -> str:
+    """`{name}(holder_id, seq, s, e)`: month indexes of matching periods of the policy's
+    counted types, as half-open ranges [first, last + 1) clipped at D's month (only months
+    ended before D count). Months."""
+    return f"""
+{name} AS (
     SELECT i.holder_id, i.seq, {_MONTH_INDEX.format("i.start_month")} AS s,
            LEAST(COALESCE({_MONTH_INDEX.format("i.end_month")} + 1, :month_of_d_index),
                  :month_of_d_index) AS e
     FROM insurance_periods i JOIN valid v ON v.id = i.holder_id
     WHERE i.district LIKE :prefix AND i.start_month < :month_of_d
-      AND (cardinality(CAST(:types AS text[])) = 0 OR i.type = ANY(CAST(:types AS text[])))
-),{
-    _latest_run_months(
-        "insurance",
+      AND (cardinality(CAST(:{prefix}types AS text[])) = 0
+           OR i.type = ANY(CAST(:{prefix}types AS text[])))
+),"""
+
+
+def insurance_months(prefix: str, name: str = "insurance", source: str = "insurance") -> str:
+    """`{name}_months(holder_id, months)` of `source` under the policy of `prefix`."""
+    return _latest_run_months(
+        name,
+        source,
         "e - s",
-        continuous=":insurance_continuous",
-        gap=":max_gap_months",
+        continuous=f":{prefix}insurance_continuous",
+        gap=f":{prefix}max_gap_months",
         d=":month_of_d_index",
     )
-}
--- Adjustments active at D, through the catalogue: a code counts once unless repeatable.
--- Points are BIGINT and their sum NUMERIC: a repeatable code times its active records has no
--- bound of its own; the total is held at :total_max before it is stored (an INTEGER column).
-catalogue AS (
+
+
+def active_adjustments() -> str:
+    """`active_adjustments(holder_id, code, n)`: each code's records active at D (SPEC §6.3),
+    whatever the catalogue."""
+    return """
+active_adjustments AS (
+    SELECT a.holder_id, a.code, COUNT(*) AS n
+    FROM adjustments a JOIN valid v ON v.id = a.holder_id
+    WHERE a.effective_from <= :as_of AND (a.effective_to IS NULL OR a.effective_to > :as_of)
+    GROUP BY a.holder_id, a.code
+),"""
+
+
+def adjustment_points(prefix: str) -> str:
+    """`{prefix}adjustment_points(holder_id, points)`: active adjustments through the policy's
+    catalogue; a code counts once unless repeatable. Points are BIGINT and their sum NUMERIC:
+    a repeatable code times its active records has no bound of its own (see `total_points`)."""
+    return f"""
+{prefix}catalogue AS (
     SELECT * FROM unnest(
-        CAST(:codes AS text[]), CAST(:points AS bigint[]), CAST(:repeatable AS boolean[])
+        CAST(:{prefix}codes AS text[]), CAST(:{prefix}points AS bigint[]),
+        CAST(:{prefix}repeatable AS boolean[])
     ) AS c(code, points, repeatable)
 ),
-adjustment_points AS (
+{prefix}adjustment_points AS (
     SELECT active.holder_id,
            SUM(c.points * CASE WHEN c.repeatable THEN active.n ELSE 1 END) AS points
-    FROM (
-        SELECT a.holder_id, a.code, COUNT(*) AS n
-        FROM adjustments a JOIN valid v ON v.id = a.holder_id
-        WHERE a.effective_from <= :as_of AND (a.effective_to IS NULL OR a.effective_to > :as_of)
-        GROUP BY a.holder_id, a.code
-    ) active JOIN catalogue c ON c.code = active.code
+    FROM active_adjustments active JOIN {prefix}catalogue c ON c.code = active.code
     GROUP BY active.holder_id
-),
+),"""
+
+
+def total_points(prefix: str, residence: str, insurance: str, adjustments: str) -> str:
+    """SPEC §6.2-§6.3 total points, an INTEGER expression over the months `residence` and
+    `insurance` and the adjustment points `adjustments` (each NULL when the holder has none):
+    each indicator's years times its points, capped, plus adjustments, at least 0 and held at
+    `:total_max` (the column that stores totals is an INTEGER)."""
+    return f"""CAST(LEAST(CAST(:total_max AS bigint), GREATEST(0,
+               LEAST(CAST(:{prefix}residence_cap AS bigint),
+                     CAST(:{prefix}residence_per_year AS bigint) * (COALESCE({residence}, 0) / 12))
+               + LEAST(CAST(:{prefix}insurance_cap AS bigint),
+                       CAST(:{prefix}insurance_per_year AS bigint)
+                       * (COALESCE({insurance}, 0) / 12))
+               + COALESCE({adjustments}, 0))) AS integer)"""
+
+
+def date_parameters(jurisdiction: str, as_of: date) -> dict[str, Any]:
+    """The parameters of the builders that do not depend on a policy."""
+    month_of_d = Month.of(as_of)
+    return {
+        "jurisdiction": jurisdiction,
+        "prefix": jurisdiction_prefix(jurisdiction) + "%",
+        "as_of": as_of,
+        "month_of_d": month_of_d.first_day,
+        "month_of_d_index": month_of_d.index,
+        "total_max": TOTAL_POINTS_MAX,
+    }
+
+
+def policy_parameters(policy: Policy, prefix: str = "") -> dict[str, Any]:
+    """The policy's numbers as the builders of `prefix` bind them."""
+    residence = policy.indicators.residence
+    insurance = policy.indicators.insurance
+    parameters = {
+        "residence_continuous": residence.counting == "continuous",
+        "max_gap_days": residence.max_gap_days or 0,
+        "residence_cap": residence.cap,
+        "residence_per_year": residence.points_per_year,
+        "types": list(insurance.types),
+        "insurance_continuous": insurance.counting == "continuous",
+        "max_gap_months": insurance.max_gap_months or 0,
+        "insurance_cap": insurance.cap,
+        "insurance_per_year": insurance.points_per_year,
+        "codes": [a.code for a in policy.adjustments],
+        "points": [a.points for a in policy.adjustments],
+        "repeatable": [a.repeatable for a in policy.adjustments],
+    }
+    return {prefix + key: value for key, value in parameters.items()}
+
+
+def plan_whole_tables(connection: Connection) -> None:
+    """The statements of this module read whole tables; joined row by row they take hours. A
+    planner that has no statistics yet (just after a bulk load, before autovacuum's ANALYZE)
+    takes the tables for nearly empty and picks nested loops: 30,000 holders took over 5
+    minutes, not 0.7 s."""
+    connection.execute(sa.text("SET LOCAL enable_nestloop = off"))
+
+
+RANK_INTO_SNAPSHOT = sa.text(f"""
+WITH {valid_holders()}{residence_periods()}{residence_months("")}{insurance_periods("")}{
+    insurance_months("")
+}{active_adjustments()}{adjustment_points("")}
 scored AS (
     SELECT v.id, COALESCE(r.months, 0) AS residence, COALESCE(i.months, 0) AS insurance,
-           CAST(LEAST(CAST(:total_max AS bigint), GREATEST(0,
-               LEAST(CAST(:residence_cap AS bigint),
-                     CAST(:residence_per_year AS bigint) * (COALESCE(r.months, 0) / 12))
-               + LEAST(CAST(:insurance_cap AS bigint),
-                       CAST(:insurance_per_year AS bigint) * (COALESCE(i.months, 0) / 12))
-               + COALESCE(p.points, 0))) AS integer) AS total
+           {total_points("", "r.months", "i.months", "p.points")} AS total
     FROM valid v
     LEFT JOIN residence_months r ON r.holder_id = v.id
     LEFT JOIN insurance_months i ON i.holder_id = v.id
@@ -176,32 +277,10 @@ def rank_into_snapshot(
     Holder ids order as their text does (SPEC §7's last tie-break): PostgreSQL compares uuids
     byte by byte, which is the order of their hexadecimal text.
     """
-    residence = policy.indicators.residence
-    insurance = policy.indicators.insurance
-    month_of_d = Month.of(as_of)
-    parameters: dict[str, Any] = {
+    parameters = {
         "snapshot_id": snapshot_id,
-        "jurisdiction": policy.jurisdiction.code,
-        "prefix": jurisdiction_prefix(policy.jurisdiction.code) + "%",
-        "as_of": as_of,
-        "residence_continuous": residence.counting == "continuous",
-        "max_gap_days": residence.max_gap_days or 0,
-        "residence_cap": residence.cap,
-        "residence_per_year": residence.points_per_year,
-        "month_of_d": month_of_d.first_day,
-        "month_of_d_index": month_of_d.index,
-        "types": list(insurance.types),
-        "insurance_continuous": insurance.counting == "continuous",
-        "max_gap_months": insurance.max_gap_months or 0,
-        "insurance_cap": insurance.cap,
-        "insurance_per_year": insurance.points_per_year,
-        "codes": [a.code for a in policy.adjustments],
-        "points": [a.points for a in policy.adjustments],
-        "repeatable": [a.repeatable for a in policy.adjustments],
-        "total_max": TOTAL_POINTS_MAX,
+        **date_parameters(policy.jurisdiction.code, as_of),
+        **policy_parameters(policy),
     }
-    # The statement reads whole tables; joined row by row it takes hours. A planner that has no
-    # statistics yet (just after a bulk load, before autovacuum's ANALYZE) takes the tables for
-    # nearly empty and picks nested loops: 30,000 holders took over 5 minutes, not 0.7 s.
-    connection.execute(sa.text("SET LOCAL enable_nestloop = off"))
+    plan_whole_tables(connection)
     connection.execute(RANK_INTO_SNAPSHOT, parameters)
