@@ -158,9 +158,8 @@ def main() -> int:
         help="the draft also counts insurance otherwise (continuous): its months counted apart",
     )  # fmt: skip
     parser.add_argument(
-        "--db-timeout", type=float, default=600,
-        help="JIFEN_DB_TIMEOUT_SECONDS for the server (default 600): its service-side deadline "
-        "(app/db/deadline.py) cuts a ranking that runs longer than that plus a second",
+        "--db-timeout", type=float, default=0,
+        help="JIFEN_DB_TIMEOUT_SECONDS for the server (default: the service's own default)",
     )  # fmt: skip
     parser.add_argument(
         "--database-url", help="an already populated PostgreSQL database (skips populate)"
@@ -183,7 +182,7 @@ def main() -> int:
             draft_path = str(Path(folder) / "draft.json")
             draft = draft_document(database_url, args.recount)
             Path(draft_path).write_text(json.dumps(draft), "utf-8")
-            settings = {"db_timeout_seconds": str(args.db_timeout)}
+            settings = {"db_timeout_seconds": str(args.db_timeout)} if args.db_timeout else {}
             with common.Server(database_url, workers=args.workers, settings=settings) as server:
                 results = bench_runs(database_url, draft_path, server, key, args.runs)
     summarise(results, args)

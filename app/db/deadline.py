@@ -18,6 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 POLL_SECONDS = 0.2
+# A statement meant to run long (a whole population: a ranking, an impact) is still cut if the
+# server stops answering, after this long.
+LONG_SECONDS = 30 * 60
+DEADLINE = "jifen_deadline_seconds"  # a connection's execution option: its own deadline
 
 
 class Watchdog:
@@ -79,7 +83,7 @@ def install(engine: sa.Engine, seconds: float) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _arm(conn: Any, cursor: Any, *args: Any) -> None:
-        watchdog.arm(cursor.connection, seconds)
+        watchdog.arm(cursor.connection, conn.get_execution_options().get(DEADLINE, seconds))
 
     @event.listens_for(engine, "after_cursor_execute")
     def _disarm(conn: Any, cursor: Any, *args: Any) -> None:
@@ -108,3 +112,12 @@ def _bounded(watchdog: Watchdog, seconds: float, call: Any) -> Any:
             watchdog.disarm(dbapi_connection)
 
     return bounded
+
+
+def allow_long_statements(connection: sa.Connection) -> None:
+    """For the rest of this connection's use (a request's or a job's session): statements may
+    run for minutes, as reading a whole population does. The server's statement_timeout is
+    lifted for the transaction, and the watchdog's deadline becomes LONG_SECONDS."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+        connection.execution_options(**{DEADLINE: LONG_SECONDS})

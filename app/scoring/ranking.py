@@ -24,6 +24,7 @@ from app.core.errors import ApiError
 from app.core.i18n import tr
 from app.db.base import table_of, utcnow
 from app.db.bulk import insert_rows
+from app.db.deadline import allow_long_statements
 from app.domain.calendar import Month
 from app.domain.codes import jurisdiction_prefix
 from app.domain.policy import Policy
@@ -163,10 +164,9 @@ def new_snapshot(session: Session, policy: Policy, as_of: date) -> RankingSnapsh
     now = utcnow()
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
-    if postgres:
-        # A city's whole population is read and its order written in this transaction: the
-        # per-statement timeout that keeps ordinary requests short would cancel it.
-        session.execute(sa.text("SET LOCAL statement_timeout = 0"))
+    # A city's whole population is read and its order written in this transaction: the
+    # deadlines that keep ordinary requests short would cut it.
+    allow_long_statements(connection)
     session.execute(
         sa.delete(RankingSnapshot).where(col(RankingSnapshot.last_used_at) < now - SNAPSHOT_KEPT)
     )
