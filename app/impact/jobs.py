@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from app.db.versions import POLICIES, read_versions
 from app.impact import runs
 from app.impact.models import ImpactRun
 from app.impact.service import compare_population
@@ -101,7 +102,8 @@ class ImpactRunner:
         with Session(self.engine) as session:
             run = session.exec(select(ImpactRun).where(ImpactRun.id == run_id)).one()
             draft = parse_policy(json.loads(run.draft_document), "draft")
-            current = self.policies.get(session).by_id[run.policy_id]
+            version = read_versions(session.connection()).get(POLICIES)
+            current = self.policies.get(session, version).by_id[run.policy_id]
 
             def progress(done: int, total: int) -> None:
                 if self._stopping.is_set():
