@@ -56,16 +56,20 @@ async def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-# Requests that may write hold a unit of work; an import commits chunk by chunk instead.
+# Requests that may write hold a unit of work; an import commits chunk by chunk instead, and
+# the POSTs that only read (a simulation, a lookup: their bodies are not for a URL) are reads,
+# their audit rows written by group commit like any read's (issue 18).
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 OWN_COMMITS = frozenset({"/v1/imports"})
+READ_ONLY_POSTS = frozenset({"/v1/simulations", "/v1/holders/lookup"})
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """A read's session, or a write's: the latter's commits are savepoints of the request's
     unit of work, which `OutcomeRecorder` commits with the audit row and the idempotency
     answer before the answer leaves (one outcome, or none)."""
-    if request.method in WRITE_METHODS and request.url.path not in OWN_COMMITS:
+    path = request.url.path
+    if request.method in WRITE_METHODS and path not in OWN_COMMITS | READ_ONLY_POSTS:
         unit = UnitOfWork.begin(request.app.state.engine)
         request.scope.setdefault("state", {})["unit"] = unit
         with unit.session() as session:

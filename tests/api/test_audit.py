@@ -40,6 +40,11 @@ def test_each_personal_data_request_leaves_one_row(
     )
     http.get("/v1/holders/00000000-0000-0000-0000-000000000000", headers=key)
     http.get("/v1/jurisdictions", headers=key)  # public law: not audited
+    # A POST that only reads: its row is written by group commit, like a GET's.
+    permit = {"issued_on": "2020-01-01", "valid_until": "2030-01-01", "status": "active"}
+    simulated = http.post(
+        "/v1/simulations", json={"jurisdiction": "441700", "permit": permit}, headers=key
+    )
     name = _client_name(http, key)
 
     page = http.get("/v1/audit", params={"client": name}, headers=key)
@@ -50,6 +55,7 @@ def test_each_personal_data_request_leaves_one_row(
         ("readHolder", 200),
         ("lookupHolder", 200),
         ("readHolder", 404),
+        ("simulateScore", simulated.status_code),
         ("listHolders", 200),
     ]
     create = rows[0]
@@ -59,7 +65,8 @@ def test_each_personal_data_request_leaves_one_row(
     assert rows[1]["route"] == "/v1/holders/{holder_id}"
     assert "holder_id" not in rows[3], json.dumps(rows[3])
     assert rows[3]["jurisdictions"] == []  # found nothing it may show
-    assert rows[4]["filter"] == {} and rows[4]["rows"] == 1
+    assert rows[4]["jurisdictions"] == ["441700"]
+    assert rows[5]["filter"] == {} and rows[5]["rows"] == 1
     # Never an ID number or a name.
     assert number not in page.text and "张三" not in page.text
 
