@@ -22,6 +22,7 @@ from app.core.errors import (
     BadRequest,
     Forbidden,
     InvalidInput,
+    NotFound,
     Unauthorized,
     UnsupportedMediaType,
     errors_from_pydantic,
@@ -238,6 +239,18 @@ def scorable_holder(
     request: Request, client: ScoresReader, session: SessionDep, holder_id: Annotated[str, Path()]
 ) -> Holder:
     return visible_holder(request, session, client, holder_id)
+
+
+def held_jurisdiction(client: ApiClient, catalogue: Catalogue, code: str) -> str:
+    """A jurisdiction named in the path: 404 when unknown, then 403 when the client does not
+    hold it (SPEC §7, step 2: before the query's or the body's 422)."""
+    if not catalogue.known(code):
+        raise NotFound(tr("No such jurisdiction.", "没有这个辖区。"))
+    if not client.holds(code):
+        raise Forbidden(
+            tr(f"This client does not hold jurisdiction {code}.", f"此客户端无权访问辖区 {code}。")
+        )
+    return code
 
 
 ReadableHolder = Annotated[Holder, Depends(readable_holder)]

@@ -16,6 +16,7 @@ from app.api.deps import (
     PolicySimulator,
     SessionDep,
     TodayDep,
+    held_jurisdiction,
     json_body,
     raw_body,
 )
@@ -24,9 +25,7 @@ from app.audit.service import note
 from app.core.errors import (
     Conflict,
     FieldError,
-    Forbidden,
     InvalidInput,
-    NotFound,
     invalid,
     problem_responses,
 )
@@ -50,14 +49,8 @@ def simulated_jurisdiction(
     catalogue: CatalogueDep,
     code: Annotated[str, Path()],
 ) -> str:
-    """The path's jurisdiction: 404 when unknown, then 403 when not held (SPEC §7 step 2)."""
-    if not catalogue.known(code):
-        raise NotFound(tr("No such jurisdiction.", "没有这个辖区。"))
-    if not client.holds(code):
-        raise Forbidden(
-            tr(f"This client does not hold jurisdiction {code}.", f"此客户端无权访问辖区 {code}。")
-        )
-    note(request, jurisdictions=[code])
+    """The path's jurisdiction (404, then 403), noted for the audit row."""
+    note(request, jurisdictions=[held_jurisdiction(client, catalogue, code)])
     return code
 
 

@@ -14,10 +14,10 @@ from app.api.deps import (
     ScoresReader,
     SessionDep,
     TodayDep,
+    held_jurisdiction,
 )
 from app.audit.service import note
-from app.core.errors import Forbidden, NotFound, problem_responses
-from app.core.i18n import tr
+from app.core.errors import problem_responses
 from app.scoring import ranking
 from app.scoring.service import policy_in_force
 
@@ -43,15 +43,8 @@ class RankingPage(BaseModel):
 def ranked_jurisdiction(
     client: ScoresReader, catalogue: CatalogueDep, code: Annotated[str, Path()]
 ) -> str:
-    """The path's jurisdiction: 404 when unknown, then 403 when not held; a dependency, so that
-    both come before the query's 422 (SPEC §7 status order, step 2 before step 3)."""
-    if not catalogue.known(code):
-        raise NotFound(tr("No such jurisdiction.", "没有这个辖区。"))
-    if not client.holds(code):
-        raise Forbidden(
-            tr(f"This client does not hold jurisdiction {code}.", f"此客户端无权访问辖区 {code}。")
-        )
-    return code
+    """A dependency, so that 404 and 403 come before the query's 422."""
+    return held_jurisdiction(client, catalogue, code)
 
 
 @router.get(
