@@ -9,7 +9,6 @@ was answered before.
 """
 
 import asyncio
-import logging
 import threading
 from concurrent.futures import Future
 
@@ -17,8 +16,6 @@ import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
 from app.audit.service import insert_events
-
-log = logging.getLogger("jifen.audit")
 
 
 class AuditWriter:

@@ -18,6 +18,8 @@ from app.core.i18n import tr
 from app.db.base import table_of
 from app.domain.policy import Policy
 from app.impact.models import FINISHED, ImpactRun
+from app.policies.service import canonical
+from app.register.service import as_uuid
 
 # The runner writes its heartbeat every HEARTBEAT; a run not heard of for STALE was
 # interrupted (its process ended) and is failed when next read.
@@ -30,8 +32,7 @@ runs = table_of(ImpactRun)
 
 def draft_digest(draft: Policy) -> str:
     """SHA-256 of the draft as served, in canonical JSON: the same document, the same digest."""
-    text = json.dumps(draft.served(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(canonical(draft.served()).encode()).hexdigest()
 
 
 def create_run(
@@ -71,10 +72,7 @@ def fail_stale(engine: sa.Engine, jurisdiction: str, now: datetime) -> None:
 
 def get_run(session: Session, jurisdiction: str, run_id: str) -> ImpactRun:
     """The run of the jurisdiction with this id (404 otherwise)."""
-    try:
-        key = uuid.UUID(run_id)
-    except ValueError:
-        key = None
+    key = as_uuid(run_id)
     run = None
     if key is not None:
         run = session.exec(

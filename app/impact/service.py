@@ -3,17 +3,16 @@
 from collections.abc import Callable
 from datetime import date
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, func, select
 
 from app.core.errors import FieldError, InvalidInput
 from app.db.deadline import allow_long_statements
 from app.domain.policy import Policy
-from app.domain.records import PermitStatus
 from app.impact.compare import Comparison, Impact
 from app.impact.facts_sql import facts_groups
 from app.policies.service import PolicyBook, case_failures
 from app.register.models import Holder
-from app.scoring.ranking import population
+from app.scoring.ranking import population, valid_permit_at
 from app.scoring.service import policy_in_force
 
 # Called with (holders done, holders in all) as the comparison goes; it may raise to stop it.
@@ -31,12 +30,7 @@ def check_draft(book: PolicyBook, draft: Policy, as_of: date) -> Policy:
 
 def population_size(session: Session, jurisdiction: str, as_of: date) -> int:
     """Holders of the jurisdiction with a valid permit at `as_of` (those `population` reads)."""
-    query = select(func.count()).where(
-        Holder.jurisdiction == jurisdiction,
-        Holder.permit_status == PermitStatus.active.value,
-        col(Holder.permit_issued_on) <= as_of,
-        col(Holder.permit_valid_until) >= as_of,
-    )
+    query = select(func.count()).select_from(Holder).where(valid_permit_at(jurisdiction, as_of))
     return int(session.execute(query).scalar_one())
 
 

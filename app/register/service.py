@@ -143,10 +143,9 @@ def as_uuid(value: str) -> uuid.UUID | None:
 
 def parse_id(value: str, what: str) -> uuid.UUID:
     """An id that is not a UUID is an unknown id: 404, like any other."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound(tr(f"No such {what}.", "没有这个资源。")) from None
+    if (key := as_uuid(value)) is None:
+        raise NotFound(tr(f"No such {what}.", "没有这个资源。"))
+    return key
 
 
 def get_holder(session: Session, client: ApiClient, holder_id: str) -> Holder:

@@ -63,6 +63,16 @@ def _grouped(rows: Any) -> Iterator[tuple[uuid.UUID, list[Any]]]:
         yield holder_id, list(group)
 
 
+def valid_permit_at(jurisdiction: str, as_of: date) -> Any:
+    """The holders of the jurisdiction whose permit is valid at `as_of` (SPEC §6.3)."""
+    return sa.and_(
+        col(Holder.jurisdiction) == jurisdiction,
+        col(Holder.permit_status) == PermitStatus.active.value,
+        col(Holder.permit_issued_on) <= as_of,
+        col(Holder.permit_valid_until) >= as_of,
+    )
+
+
 def population(
     session: Session, jurisdiction: str, as_of: date
 ) -> Iterator[tuple[uuid.UUID, engine.Records]]:
@@ -75,12 +85,7 @@ def population(
             col(Holder.permit_valid_until),
             col(Holder.permit_status),
         )
-        .where(
-            Holder.jurisdiction == jurisdiction,
-            Holder.permit_status == PermitStatus.active.value,
-            col(Holder.permit_issued_on) <= as_of,
-            col(Holder.permit_valid_until) >= as_of,
-        )
+        .where(valid_permit_at(jurisdiction, as_of))
         .order_by(col(Holder.id))
     )
     ids = holders.with_only_columns(col(Holder.id)).order_by(None).scalar_subquery()
