@@ -28,6 +28,7 @@ from app.core.config import Settings
 from app.core.errors import install_error_handlers
 from app.core.metrics import record_build_info
 from app.core.middleware import BodyLimit, RequestObserver
+from app.db.aio import AsyncPostgres
 from app.db.base import utcnow
 from app.db.session import make_engine, single_statement_engine
 from app.idempotency.recorder import OutcomeRecorder
@@ -50,10 +51,21 @@ async def replay_answer(request: Request, replay: Replay) -> Response:
 
 
 @asynccontextmanager
-async def stop_at_shutdown(app: FastAPI) -> AsyncIterator[None]:
-    yield
-    app.state.impact_runner.stop()  # the running impact stops at its next step
-    app.state.audit_writer.stop()  # once the rows queued are committed
+async def event_loop_parts(app: FastAPI) -> AsyncIterator[None]:
+    """What lives on the serving event loop: PostgreSQL's async pool and the audit writer."""
+    settings: Settings = app.state.settings
+    postgres = None if settings.is_sqlite else AsyncPostgres(settings)
+    if postgres is not None:
+        await postgres.open()
+    app.state.postgres = postgres
+    app.state.audit_writer = AuditWriter.of(app.state.engine, postgres)
+    try:
+        yield
+    finally:
+        app.state.impact_runner.stop()  # the running impact stops at its next step
+        await app.state.audit_writer.stop()  # once the rows queued are committed
+        if postgres is not None:
+            await postgres.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -64,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=app_version(),
         redoc_url=None,
         static_url="/docs/assets",
-        lifespan=stop_at_shutdown,
+        lifespan=event_loop_parts,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
@@ -80,7 +92,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.impact_runner = ImpactRunner(
         app.state.engine, app.state.policy_cache, lambda: app.state.clock()
     )
-    app.state.audit_writer = AuditWriter(app.state.engine)
     app.add_middleware(AuditRecorder)
     app.add_middleware(OutcomeRecorder)
     app.add_middleware(

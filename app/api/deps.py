@@ -148,8 +148,7 @@ def admit(request: Request, session: Session, key: str) -> ApiClient:
     # In the request's own transaction: once a minute a client's requests wait briefly on
     # this row, which is cheaper than a second connection for every request.
     note_use(session, client, now)
-    request.state.client_name = client.name
-    request.state.client_id = client.id
+    admitted(request, client)
     settings: Settings = request.app.state.settings
     if settings.rate_limit_per_minute > 0:
         # On the request's own connection: a second one would wait for the write lock this
@@ -157,6 +156,13 @@ def admit(request: Request, session: Session, key: str) -> ApiClient:
         # a unit the count is seen by other workers when it commits, and a client's concurrent
         # writes wait on its window's row meanwhile.
         count_request(session, client.id, settings.rate_limit_per_minute, now)
+    return client
+
+
+def admitted(request: Request, client: ApiClient) -> ApiClient:
+    """The client named on the request (its log line and audit row)."""
+    request.state.client_name = client.name
+    request.state.client_id = client.id
     return client
 
 

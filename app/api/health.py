@@ -2,11 +2,13 @@
 
 from typing import Any
 
+from anyio import from_thread
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.metrics import exposition
+from app.db.aio import AsyncPostgres, DatabaseError
 from app.db.migrations import current_revision, schema_behind
 
 router = APIRouter(tags=["operations"])
@@ -40,9 +42,12 @@ def healthz() -> dict[str, str]:
 def readyz(request: Request) -> Any:
     """The database answers and its schema is at this release's head revision (or at a newer
     one, which a rolling deployment's migration has just applied for the next release)."""
+    postgres: AsyncPostgres | None = request.app.state.postgres
     try:
         current = current_revision(request.app.state.engine)
-    except SQLAlchemyError:
+        if postgres is not None:  # and the event loop's pool, which the hottest reads use
+            from_thread.run(postgres.execute, "SELECT 1", {})
+    except (SQLAlchemyError, DatabaseError):
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     if schema_behind(current):
         return JSONResponse(

@@ -12,6 +12,7 @@ from app.core import metrics
 from app.core.errors import send_problem
 from app.core.i18n import tr
 from app.core.middleware import ASGIApp, Message, Receive, Scope, Send
+from app.db.aio import DatabaseError
 
 UNACCOUNTABLE = tr(
     "The request could not be recorded in the audit trail; retry later.",
@@ -39,7 +40,7 @@ class AuditRecorder:
                     writer: Any = scope["app"].state.audit_writer
                     try:
                         await writer.write(event)
-                    except SQLAlchemyError:
+                    except (SQLAlchemyError, DatabaseError):
                         metrics.DATABASE_ERRORS.inc()
                         refused = True
                         await send_problem(scope, send, 503, UNACCOUNTABLE, {"Retry-After": "5"})

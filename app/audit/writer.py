@@ -1,66 +1,84 @@
 """Group commit of the audit rows of reads (issue 18): every read of personal data has its row
 committed before its answer leaves, but concurrent requests share one transaction.
 
-One thread per process writes: it takes every row queued since its last commit, inserts them
-in one transaction and commits, then releases each waiting request; rows that arrive during a
-commit go in the next one. A request waits for at most one commit in progress and its own; a
-commit that fails fails every request of its batch (their answers become 503), none of which
-was answered before.
+On the event loop: the first row queued starts a flush, which inserts every row queued so far
+in one statement and then releases each waiting request; rows that arrive meanwhile go in the
+next one. A request waits for at most one insert in progress and its own; an insert that fails
+fails every request of its group (their answers become 503), none of which was answered
+before. On PostgreSQL the insert is one statement through the event loop's pool; on SQLite it
+runs in a thread on the engine.
 """
 
 import asyncio
-import threading
-from concurrent.futures import Future
+from collections.abc import Awaitable, Callable
 
+import anyio
 import sqlalchemy as sa
 
-from app.audit.models import AuditEvent
-from app.audit.service import insert_events
+from app.audit.service import Row, insert_events
+from app.db.aio import AsyncPostgres
+
+Insert = Callable[[list[Row]], Awaitable[None]]
+
+# PostgreSQL: a group of rows as one array a column, unnested in one statement (which is its
+# own transaction in autocommit). Text as `text[]`: a value longer than its column then fails
+# the insert, as the table says, instead of being cut by a cast.
+_TYPES = {
+    "id": "uuid", "at": "timestamptz", "client": "text", "method": "text", "route": "text",
+    "action": "text", "status": "int", "request_id": "text", "holder_id": "uuid",
+    "jurisdictions": "text", "filter": "text", "rows": "int",
+}  # fmt: skip
+INSERT_UNNEST = "INSERT INTO audit_events ({}) SELECT * FROM unnest({})".format(
+    ", ".join(_TYPES), ", ".join(f"%({name})s::{kind}[]" for name, kind in _TYPES.items())
+)
 
 
 class AuditWriter:
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
-        self._ready = threading.Condition()
-        self._queued: list[tuple[AuditEvent, Future[None]]] = []
-        self._thread: threading.Thread | None = None
-        self._stopping = False
+    def __init__(self, insert: Insert) -> None:
+        self.insert = insert
+        self._queued: list[tuple[Row, asyncio.Future[None]]] = []
+        self._flushing: asyncio.Task[None] | None = None
 
-    async def write(self, event: AuditEvent) -> None:
+    @classmethod
+    def of(cls, engine: sa.Engine, postgres: AsyncPostgres | None) -> "AuditWriter":
+        if postgres is not None:
+
+            async def insert_unnested(rows: list[Row]) -> None:
+                await postgres.execute(INSERT_UNNEST, {n: [r[n] for r in rows] for n in _TYPES})
+
+            return cls(insert_unnested)
+
+        def insert_in_thread(rows: list[Row]) -> None:
+            with engine.begin() as connection:
+                insert_events(connection, rows)
+
+        return cls(lambda rows: anyio.to_thread.run_sync(insert_in_thread, rows))
+
+    async def write(self, row: Row) -> None:
         """Return once the row is committed; raise the database's error when it was not."""
-        done: Future[None] = Future()
-        with self._ready:
-            if self._thread is None:
-                self._stopping = False
-                self._thread = threading.Thread(target=self._run, name="jifen-audit", daemon=True)
-                self._thread.start()
-            self._queued.append((event, done))
-            self._ready.notify()
-        await asyncio.wrap_future(done)
+        done = asyncio.get_running_loop().create_future()
+        self._queued.append((row, done))
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._flush())
+        # Shielded: a request whose client left still has its row committed by the flush.
+        await asyncio.shield(done)
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         """At shutdown, once the rows queued so far are committed."""
-        with self._ready:
-            thread, self._thread = self._thread, None
-            self._stopping = True
-            self._ready.notify()
-        if thread is not None:
-            thread.join()
+        if self._flushing is not None:
+            await self._flushing
 
-    def _run(self) -> None:
-        while True:
-            with self._ready:
-                while not self._queued and not self._stopping:
-                    self._ready.wait()
-                batch, self._queued = self._queued, []
-                if not batch:
-                    return  # stopping, and nothing left
-            try:
-                with self.engine.begin() as connection:
-                    insert_events(connection, [event for event, _ in batch])
-            except Exception as exc:  # each waiting request answers 503
-                for _, done in batch:
-                    done.set_exception(exc)
-            else:
-                for _, done in batch:
-                    done.set_result(None)
+    async def _flush(self) -> None:
+        try:
+            while self._queued:
+                group, self._queued = self._queued, []
+                try:
+                    await self.insert([row for row, _ in group])
+                except Exception as exc:  # each waiting request answers 503
+                    for _, done in group:
+                        done.set_exception(exc)
+                else:
+                    for _, done in group:
+                        done.set_result(None)
+        finally:
+            self._flushing = None

@@ -206,11 +206,25 @@ class ClientCache:
             return client
         return usable(client, digest, now)
 
+    def kept(self, key: str, now: datetime, version: int | None) -> ApiClient | None:
+        """The usable client of the key when this worker keeps it and its use was noted within
+        the minute: then no statement is needed (the event loop's path, issue 18)."""
+        digest = key_digest(key)
+        with self._lock:
+            client = self._clients.get(digest) if version == self._version else None
+        if client is None or not is_noted(client, now):
+            return None
+        return usable(client, digest, now)
+
+
+def is_noted(client: ApiClient, now: datetime) -> bool:
+    return client.last_used_at is not None and now - client.last_used_at < LAST_USED_EVERY
+
 
 def note_use(session: Session, client: ApiClient, now: datetime) -> None:
     """Record when the client was last seen, at most once a minute (a write per request
     would cost every request)."""
-    if client.last_used_at is not None and now - client.last_used_at < LAST_USED_EVERY:
+    if is_noted(client, now):
         return
     session.execute(
         sa.update(ApiClient).where(col(ApiClient.id) == client.id).values(last_used_at=now)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Annotated, Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -236,6 +237,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)
+    @app.exception_handler(psycopg.OperationalError)  # the event loop's pool (app/db/aio.py)
     async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
         """The database is down, or every pooled connection is busy: retry later."""
         log.error("database error: %s", type(getattr(exc, "orig", exc)).__name__)

@@ -14,8 +14,7 @@ import anyio
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app.audit.models import AuditEvent
-from app.audit.service import insert_event
+from app.audit.service import Row, insert_events
 from app.core import metrics
 from app.core.errors import send_problem
 from app.core.i18n import tr
@@ -90,12 +89,12 @@ def _finish(scope: Scope, unit: UnitOfWork, status: int, held: list[Message]) ->
     False when the commit failed (a 503 goes instead). A 5xx keeps nothing but its audit row."""
     state = scope["state"]
     claim: Claim | None = state.get("idempotency")
-    event: AuditEvent | None = state.pop("audit_event", None)
+    event: Row | None = state.pop("audit_event", None)
     engine: Any = scope["app"].state.engine
     if status < 500:
         try:
             if event is not None:
-                insert_event(unit.connection, event)
+                insert_events(unit.connection, [event])
             if claim is not None:
                 keep_answer(unit.connection, claim, status, *_answer(held))
             unit.commit()
@@ -104,14 +103,14 @@ def _finish(scope: Scope, unit: UnitOfWork, status: int, held: list[Message]) ->
             if isinstance(exc, SQLAlchemyError):
                 metrics.DATABASE_ERRORS.inc()
             if event is not None:
-                event = event.model_copy(update={"status": 503})
+                event = {**event, "status": 503}
     # Nothing of the request is kept, its key's claim included (a retry runs again); its
     # audit row is written on its own, if the database lets it.
     unit.rollback()
     if event is not None:
         try:
             with engine.begin() as connection:
-                insert_event(connection, event)
+                insert_events(connection, [event])
         except SQLAlchemyError:
             metrics.DATABASE_ERRORS.inc()
     return status >= 500  # a 5xx is sent as it is; a failed commit becomes a 503

@@ -85,6 +85,11 @@ class PolicyCache:
         self._version: int | None = None
         self._book = PolicyBook()
 
+    def kept(self, version: int | None) -> PolicyBook | None:
+        """The book when it is the version's: no statement needed (the event loop's path)."""
+        with self._lock:
+            return self._book if version is not None and version == self._version else None
+
     def get(self, session: Session, version: int | None = None) -> PolicyBook:
         with self._lock:
             if version is not None and version == self._version:

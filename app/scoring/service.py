@@ -4,12 +4,13 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlmodel import Session, col, select
 
 from app import engine
@@ -17,6 +18,7 @@ from app.clients.models import ApiClient
 from app.core import metrics
 from app.core.errors import FieldError, Forbidden, InvalidInput, NotFound, invalid
 from app.core.i18n import tr
+from app.db.aio import AsyncPostgres, postgres_sql
 from app.db.base import table_of
 from app.db.versions import versions_table
 from app.domain.calendar import Month
@@ -147,9 +149,23 @@ def read_for_score(connection: sa.Connection, holder_id: uuid.UUID | None) -> Sc
     """The cache versions, the holder and its records in one statement: the score's only
     round trip when the worker knows the client and the policies already."""
     if holder_id is None:  # text that is no UUID: no holder, the versions still
-        rows = connection.execute(VERSIONS).all()
-    else:
-        rows = connection.execute(SCORE_READ, {"holder_id": holder_id}).all()
+        return _score_read(connection.execute(VERSIONS).all())
+    return _score_read(connection.execute(SCORE_READ, {"holder_id": holder_id}).all())
+
+
+# The same statements for the event loop's pool on PostgreSQL (app/db/aio.py).
+_SCORE_READ_SQL, _SCORE_READ_PARAMS = postgres_sql(SCORE_READ, psycopg_dialect())
+_VERSIONS_SQL, _VERSIONS_PARAMS = postgres_sql(VERSIONS, psycopg_dialect())
+
+
+async def read_for_score_async(postgres: AsyncPostgres, holder_id: uuid.UUID | None) -> ScoreRead:
+    if holder_id is None:
+        return _score_read(await postgres.fetch(_VERSIONS_SQL, _VERSIONS_PARAMS))
+    params = {**_SCORE_READ_PARAMS, "holder_id": holder_id}
+    return _score_read(await postgres.fetch(_SCORE_READ_SQL, params))
+
+
+def _score_read(rows: Sequence[Any]) -> ScoreRead:
     found = {row[2]: row[1] for row in rows if row[0] == VERSION}
     holders = [row for row in rows if row[0] == HOLDER]
     if not holders:

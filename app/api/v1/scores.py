@@ -5,6 +5,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 
@@ -17,18 +18,21 @@ from app.api.deps import (
     SessionDep,
     TodayDep,
     admit,
+    admitted,
     bearer_key,
     check_scope,
     json_body,
 )
 from app.api.openapi import request_body
 from app.audit.service import note
+from app.clients.models import ApiClient
+from app.clients.service import ClientCache
 from app.core.errors import InvalidInput, NotFound, errors_from_pydantic, problem_responses
 from app.core.i18n import tr
 from app.core.security import Scope
-from app.db.versions import POLICIES
+from app.db.versions import CLIENTS, POLICIES
 from app.engine.answer import ScoreAnswer
-from app.policies.service import PolicyCache
+from app.policies.service import PolicyBook, PolicyCache
 from app.register.service import as_uuid
 from app.scoring import service
 from app.scoring.schemas import AssessmentAnswer, AssessmentCreate, SimulationRequest
@@ -59,22 +63,43 @@ DATE = TypeAdapter(date)
     # `as_of` is read by the route itself, after the key and the holder (SPEC §7's order).
     openapi_extra={"parameters": [AS_OF_PARAMETER]},
 )
-def read_score(request: Request, holder_id: Annotated[str, Path()]) -> Response:
-    # The path of a mobile app's every screen (issue 18): one round trip reads the cache
-    # versions, the holder and its records; the client and the policies come from the worker's
-    # memory while their versions stand; no dependency but this one thread-pool hop.
+async def read_score(request: Request, holder_id: Annotated[str, Path()]) -> Response:
+    # The path of a mobile app's every screen (issue 18), without dependencies: one statement
+    # reads the cache versions, the holder and its records; the client and the policies come
+    # from the worker's memory while their versions stand. On PostgreSQL it all happens on the
+    # event loop; a client or policies not kept yet (or a use to note, a rate to count) take
+    # the engine's path in a thread, as SQLite always does.
     key = bearer_key(request)
+    state = request.app.state
+    if state.postgres is not None and state.settings.rate_limit_per_minute == 0:
+        read = await service.read_for_score_async(state.postgres, as_uuid(holder_id))
+        client_cache: ClientCache = state.client_cache
+        client = client_cache.kept(key, state.clock(), read.versions.get(CLIENTS))
+        book = state.policy_cache.kept(read.versions.get(POLICIES))
+        if client is not None and book is not None:
+            return _score(request, admitted(request, client), holder_id, read, book)
+    return await run_in_threadpool(_read_and_score, request, key, holder_id)
+
+
+def _read_and_score(request: Request, key: str, holder_id: str) -> Response:
     with Session(request.app.state.single_statement_engine, expire_on_commit=False) as session:
         read = service.read_for_score(session.connection(), as_uuid(holder_id))
         request.state.versions = read.versions
-        client = check_scope(admit(request, session, key), (Scope.scores_read,))
-        if read.jurisdiction is None or read.records is None or not client.holds(read.jurisdiction):
-            raise NotFound(tr("No such holder.", "没有这个持证人。"))
-        holder = uuid.UUID(holder_id)  # a holder was found: a UUID
-        note(request, holder_id=holder, jurisdictions=[read.jurisdiction])
-        as_of = _as_of(request.query_params.get("as_of"), request.app.state.settings.today())
+        client = admit(request, session, key)
         policies: PolicyCache = request.app.state.policy_cache
         book = policies.get(session, read.versions.get(POLICIES))
+    return _score(request, client, holder_id, read, book)
+
+
+def _score(
+    request: Request, client: ApiClient, holder_id: str, read: service.ScoreRead, book: PolicyBook
+) -> Response:
+    check_scope(client, (Scope.scores_read,))
+    if read.jurisdiction is None or read.records is None or not client.holds(read.jurisdiction):
+        raise NotFound(tr("No such holder.", "没有这个持证人。"))
+    holder = uuid.UUID(holder_id)  # a holder was found: a UUID
+    note(request, holder_id=holder, jurisdictions=[read.jurisdiction])
+    as_of = _as_of(request.query_params.get("as_of"), request.app.state.settings.today())
     answer = service.score_records(book, read.jurisdiction, read.records, as_of, holder)
     return Response(answer.model_dump_json(), media_type="application/json")
 
