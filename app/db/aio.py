@@ -12,7 +12,6 @@ SQLite has none of this: its reads stay on the synchronous engine.
 """
 
 import asyncio
-import contextlib
 from typing import Any
 
 import psycopg
@@ -55,26 +54,24 @@ class AsyncPostgres:
         await self.pool.close()
 
     async def fetch(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        async with self._connection() as connection:
-            cursor = await connection.execute(sql, params)
-            return await cursor.fetchall()
+        return await self._run(sql, params, rows=True)
 
     async def execute(self, sql: str, params: dict[str, Any]) -> None:
-        async with self._connection() as connection:
-            await connection.execute(sql, params)
+        await self._run(sql, params, rows=False)
 
-    @contextlib.asynccontextmanager
-    async def _connection(self) -> Any:
-        async with self.pool.connection() as connection:
-            deadline.WATCHDOG.arm(connection, self.deadline)
-            try:
-                yield connection
-            except psycopg.OperationalError:
-                if connection.broken:
-                    self._check_idle()
-                raise
-            finally:
-                deadline.WATCHDOG.disarm(connection)
+    async def _run(self, sql: str, params: dict[str, Any], rows: bool) -> list[tuple[Any, ...]]:
+        connection = await self.pool.getconn()
+        deadline.WATCHDOG.arm(connection, self.deadline)
+        try:
+            cursor = await connection.execute(sql, params)
+            return await cursor.fetchall() if rows else []
+        except psycopg.OperationalError:
+            if connection.broken:
+                self._check_idle()
+            raise
+        finally:
+            deadline.WATCHDOG.disarm(connection)
+            await self.pool.putconn(connection)  # a broken one is discarded
 
     def _check_idle(self) -> None:
         """A lost connection (a restarted server) means the idle ones are likely lost too: they
