@@ -23,7 +23,7 @@ from app.api.v1 import (
     scores,
 )
 from app.audit.recorder import AuditRecorder
-from app.audit.writer import AuditWriter
+from app.audit.writer import audit_writer
 from app.clients.service import ClientCache
 from app.core.config import Settings
 from app.core.errors import install_error_handlers
@@ -36,6 +36,7 @@ from app.idempotency.recorder import OutcomeRecorder
 from app.idempotency.service import Replay
 from app.impact.jobs import ImpactRunner
 from app.policies.service import PolicyCache
+from app.scoring.service import ScoreReads
 
 
 def app_version() -> str:
@@ -53,13 +54,15 @@ async def replay_answer(request: Request, replay: Replay) -> Response:
 
 @asynccontextmanager
 async def event_loop_parts(app: FastAPI) -> AsyncIterator[None]:
-    """What lives on the serving event loop: PostgreSQL's async pool and the audit writer."""
+    """What lives on the serving event loop: PostgreSQL's async pool, the audit writer and
+    the score's grouped reads."""
     settings: Settings = app.state.settings
     postgres = None if settings.is_sqlite else AsyncPostgres(settings)
     if postgres is not None:
         await postgres.open()
     app.state.postgres = postgres
-    app.state.audit_writer = AuditWriter.of(app.state.engine, postgres)
+    app.state.audit_writer = audit_writer(app.state.engine, postgres)
+    app.state.score_reads = None if postgres is None else ScoreReads(postgres)
     # What start-up built lives as long as the worker: out of the collector's sight, a full
     # collection scans only what requests left (150,000 objects took it 120 ms, a stall of
     # every request in flight, every few seconds under load). Back in sight at shutdown.

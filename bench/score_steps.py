@@ -90,11 +90,11 @@ async def steps(url: str, key: str, ids: list[str], calls: int) -> list[list[str
 
         score_paths = [f"/v1/holders/{i}/score?as_of={AS_OF}" for i in ids]
         await requests(score_paths)(0)  # the worker now keeps the client and the policies
-        first = await service.read_for_score_async(state.postgres, uuids[0])
+        first = await state.score_reads.submit(uuids[0])
         versions = first.versions
         book = state.policy_cache.kept(versions[POLICIES])
         policy = book.in_force(common.JURISDICTION, AS_OF)
-        reads = [await service.read_for_score_async(state.postgres, i) for i in uuids]
+        reads = [await state.score_reads.submit(i) for i in uuids]
         answers = [service.compute_score(r.records, policy, AS_OF) for r in reads]
 
         def audit_row(i: int) -> Row:
@@ -110,7 +110,7 @@ async def steps(url: str, key: str, ids: list[str], calls: int) -> list[list[str
             ("request: GET /healthz", requests(["/healthz"])),
             ("request: GET /v1/holders/{id}/score", requests(score_paths)),
             ("step: versions, holder and records (one statement, the event loop's pool)",
-             lambda i: service.read_for_score_async(state.postgres, uuids[i % n])),
+             lambda i: state.score_reads.submit(uuids[i % n])),
             ("step: API key and policy book, as the worker keeps them",
              plain(lambda i: (state.client_cache.kept(key, utcnow(), versions[CLIENTS]),
                               state.policy_cache.kept(versions[POLICIES])))),

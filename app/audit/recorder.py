@@ -39,7 +39,7 @@ class AuditRecorder:
                 elif event is not None:
                     writer: Any = scope["app"].state.audit_writer
                     try:
-                        await writer.write(event)
+                        await writer.submit(event)
                     except (SQLAlchemyError, DatabaseError):
                         metrics.DATABASE_ERRORS.inc()
                         refused = True

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlmodel import Session, col, select
 
@@ -17,6 +18,7 @@ from app import engine
 from app.clients.models import ApiClient
 from app.core import metrics
 from app.core.errors import FieldError, Forbidden, InvalidInput, NotFound, invalid
+from app.core.grouped import Grouped
 from app.core.i18n import tr
 from app.db.aio import AsyncPostgres, postgres_sql
 from app.db.base import table_of
@@ -55,7 +57,8 @@ def compute_score(records: engine.Records, policy: Policy, as_of: date) -> engin
     return result
 
 
-# Kinds of the rows of `_record_rows`, in shared columns (kind, seq, c1..c5).
+# Kinds of the rows of `_record_rows`, in shared columns (kind, seq, c1..c5, place): `place`
+# says which holder of a group of reads (from 1) a row is about.
 RESIDENCE, INSURANCE, ADJUSTMENT, HOLDER, VERSION = range(5)
 
 
@@ -64,11 +67,39 @@ def _kind(number: int) -> Any:
     return sa.literal_column(str(number), sa.Integer).label("kind")
 
 
-def _record_rows(holder_id: Any) -> list[Any]:
-    """SELECTs of the holder's records, the three kinds side by side in shared columns."""
+_one = sa.literal_column("1", sa.Integer)
+
+
+class _Holders:
+    """Which holders a statement reads: one (`holder_id`), or a group (`holder_ids`, on
+    PostgreSQL), and the place of each row's holder in it."""
+
+    def __init__(self, group: bool) -> None:
+        self.group = group
+        if group:
+            self.param = sa.bindparam("holder_ids", type_=postgresql.ARRAY(sa.Uuid))
+        else:
+            self.param = sa.bindparam("holder_id", type_=sa.Uuid)
+
+    def match(self, column: Any) -> Any:
+        return column == (sa.any_(self.param) if self.group else self.param)
+
+    def place(self, column: Any) -> Any:
+        place = sa.func.array_position(self.param, column) if self.group else _one
+        return place.label("place")
+
+
+ONE, GROUP = _Holders(group=False), _Holders(group=True)
+
+
+def _record_rows(holders: _Holders) -> list[Any]:
+    """SELECTs of the holders' records, the three kinds side by side in shared columns."""
 
     def kind(number: int, model: Any, *columns: Any) -> Any:
-        return sa.select(_kind(number), model.seq, *columns).where(model.holder_id == holder_id)
+        where = holders.match(model.holder_id)
+        return sa.select(_kind(number), model.seq, *columns, holders.place(model.holder_id)).where(
+            where
+        )
 
     residence, insurance, adjustments = db.ResidencePeriod, db.InsurancePeriod, db.Adjustment
     return [
@@ -84,7 +115,7 @@ def _record_rows(holder_id: Any) -> list[Any]:
 def _records(permit: engine.Permit, rows: Iterable[Any]) -> engine.Records:
     kinds: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
     for row in rows:
-        kinds[row[0]].append(row[2:])
+        kinds[row[0]].append(row[2:7])
     return engine.Records(
         permit=permit,
         residence_periods=tuple(
@@ -109,8 +140,7 @@ def _permit(holder: Any) -> engine.Permit:
 
 
 # Built once: building a statement of five SELECTs costs more than running it.
-HOLDER_ID = sa.bindparam("holder_id", type_=sa.Uuid)
-RECORDS = sa.union_all(*_record_rows(HOLDER_ID)).order_by("kind", "seq")
+RECORDS = sa.union_all(*_record_rows(ONE)).order_by("kind", "seq")
 
 
 def holder_records(session: Session, holder: db.Holder) -> engine.Records:
@@ -128,54 +158,78 @@ class ScoreRead:
     records: engine.Records | None
 
 
-def _shared(kind: int, seq: Any, *columns: Any) -> Any:
-    return sa.select(_kind(kind), seq.label("seq"), *columns)
+def _score_read_of(holders: _Holders) -> Any:
+    """The cache versions, the holders and their records: the holder's row and the versions
+    ride in the records' shared columns (a version in `seq`)."""
+    table = table_of(db.Holder)
+    return sa.union_all(
+        *_record_rows(holders),  # first: its column types read the dates (SQLite)
+        sa.select(
+            _kind(HOLDER), table.c.seq, table.c.jurisdiction, table.c.permit_issued_on,
+            table.c.permit_valid_until, table.c.permit_status, sa.null(), holders.place(table.c.id),
+        ).where(holders.match(table.c.id)),
+        sa.select(
+            _kind(VERSION), versions_table.c.version, versions_table.c.name,
+            sa.null(), sa.null(), sa.null(), sa.null(), sa.null(),
+        ),
+    ).order_by("kind", "seq")  # fmt: skip
 
 
-_holders = table_of(db.Holder)
-# The holder's row and the versions ride in the records' shared columns (a version in `seq`).
-VERSIONS = _shared(
-    VERSION, versions_table.c.version, versions_table.c.name,
-    sa.null(), sa.null(), sa.null(), sa.null(),
-)  # fmt: skip
-SCORE_READ = sa.union_all(
-    *_record_rows(HOLDER_ID),  # first: the first SELECT's column types read the dates (SQLite)
-    _shared(
-        HOLDER, _holders.c.seq, _holders.c.jurisdiction, _holders.c.permit_issued_on,
-        _holders.c.permit_valid_until, _holders.c.permit_status, sa.null(),
-    ).where(_holders.c.id == HOLDER_ID),
-    VERSIONS,
-).order_by("kind", "seq")  # fmt: skip
+SCORE_READ = _score_read_of(ONE)
+# Scores read together on the event loop's pool (PostgreSQL, app/db/aio.py), compiled once.
+_GROUP_SQL, _ = postgres_sql(_score_read_of(GROUP), psycopg_dialect())
 
 
 def read_for_score(connection: sa.Connection, holder_id: uuid.UUID | None) -> ScoreRead:
     """The cache versions, the holder and its records in one statement: the score's only
-    round trip when the worker knows the client and the policies already."""
-    if holder_id is None:  # text that is no UUID: no holder, the versions still
-        return _score_read(connection.execute(VERSIONS).all())
-    return _score_read(connection.execute(SCORE_READ, {"holder_id": holder_id}).all())
+    round trip when the worker knows the client and the policies already. A holder id of
+    None (text that is no UUID) reads the versions only."""
+    rows = connection.execute(SCORE_READ, {"holder_id": holder_id}).all()
+    return _score_reads(rows, [holder_id])[0]
 
 
-# The same statements for the event loop's pool on PostgreSQL (app/db/aio.py).
-_SCORE_READ_SQL, _SCORE_READ_PARAMS = postgres_sql(SCORE_READ, psycopg_dialect())
-_VERSIONS_SQL, _VERSIONS_PARAMS = postgres_sql(VERSIONS, psycopg_dialect())
+async def read_for_scores(
+    postgres: AsyncPostgres, holder_ids: list[uuid.UUID | None]
+) -> list[ScoreRead]:
+    """The same for a group of concurrent scores, in one statement (`ScoreReads`)."""
+    distinct = list(dict.fromkeys(h for h in holder_ids if h is not None))
+    rows = await postgres.fetch(_GROUP_SQL, {"holder_ids": distinct})
+    reads = dict(zip(distinct, _score_reads(rows, distinct), strict=True))
+    versions = _versions(rows)
+    return [reads[h] if h is not None else ScoreRead(versions, None, None) for h in holder_ids]
 
 
-async def read_for_score_async(postgres: AsyncPostgres, holder_id: uuid.UUID | None) -> ScoreRead:
-    if holder_id is None:
-        return _score_read(await postgres.fetch(_VERSIONS_SQL, _VERSIONS_PARAMS))
-    params = {**_SCORE_READ_PARAMS, "holder_id": holder_id}
-    return _score_read(await postgres.fetch(_SCORE_READ_SQL, params))
+def _versions(rows: Sequence[Any]) -> dict[str, int]:
+    return {row[2]: row[1] for row in rows if row[0] == VERSION}
 
 
-def _score_read(rows: Sequence[Any]) -> ScoreRead:
-    found = {row[2]: row[1] for row in rows if row[0] == VERSION}
-    holders = [row for row in rows if row[0] == HOLDER]
-    if not holders:
-        return ScoreRead(found, None, None)
-    _, _, jurisdiction, issued_on, valid_until, status, _ = holders[0]
-    permit = engine.Permit(issued_on, valid_until, status)
-    return ScoreRead(found, jurisdiction, _records(permit, (r for r in rows if r[0] < HOLDER)))
+def _score_reads(rows: Sequence[Any], holder_ids: Sequence[uuid.UUID | None]) -> list[ScoreRead]:
+    """Each holder's read from the rows of a statement of `_score_read_of`, which placed
+    them by `holder_ids` (from 1)."""
+    versions = _versions(rows)
+    holders: list[Any] = [None] * len(holder_ids)
+    records: list[list[Any]] = [[] for _ in holder_ids]
+    for row in rows:
+        if row[0] == HOLDER:
+            holders[row[7] - 1] = row
+        elif row[0] < HOLDER:
+            records[row[7] - 1].append(row)
+    reads = []
+    for holder, rows_of_holder in zip(holders, records, strict=True):
+        if holder is None:
+            reads.append(ScoreRead(versions, None, None))
+        else:
+            permit = engine.Permit(holder[3], holder[4], holder[5])
+            reads.append(ScoreRead(versions, holder[2], _records(permit, rows_of_holder)))
+    return reads
+
+
+class ScoreReads(Grouped[uuid.UUID | None, ScoreRead]):
+    """Scores on the event loop read together: those that arrive while a group's statement
+    runs go in the next one (one round trip and one statement for many, issue 18)."""
+
+    def __init__(self, postgres: AsyncPostgres) -> None:
+        super().__init__(lambda holder_ids: read_for_scores(postgres, holder_ids))
 
 
 def score_records(

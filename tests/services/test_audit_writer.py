@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from app.audit.service import Row
-from app.audit.writer import AuditWriter
+from app.audit.writer import AuditWriter, audit_writer
 from app.core.config import Settings
 from app.db.aio import AsyncPostgres, DatabaseError
 from app.db.base import utcnow
@@ -46,7 +46,7 @@ def with_writer(
         postgres = None if settings.is_sqlite else AsyncPostgres(settings)
         if postgres is not None:
             await postgres.open()
-        writer = AuditWriter.of(engine, postgres)
+        writer = audit_writer(engine, postgres)
         try:
             return await work(writer)
         finally:
@@ -62,14 +62,14 @@ def test_concurrent_rows_are_inserted_together(settings: Settings, engine: sa.En
     groups: list[int] = []
 
     async def many(writer: AuditWriter) -> None:
-        insert = writer.insert
+        run = writer.run
 
-        async def counted(rows: list[Row]) -> None:
+        async def counted(rows: list[Row]) -> Any:
             groups.append(len(rows))
-            await insert(rows)
+            return await run(rows)
 
-        writer.insert = counted
-        await asyncio.gather(*(writer.write(event(client, n)) for n in range(60)))
+        writer.run = counted
+        await asyncio.gather(*(writer.submit(event(client, n)) for n in range(60)))
 
     with_writer(settings, engine, many)
     assert sorted(stored(engine, client)) == sorted(f"{client}-{n}" for n in range(60))
@@ -83,7 +83,7 @@ def test_a_write_returns_only_once_its_row_is_committed(
     client = f"writer-{uuid.uuid4().hex[:8]}"
 
     async def one_then_read(writer: AuditWriter) -> list[str]:
-        await writer.write(event(client, 1))
+        await writer.submit(event(client, 1))
         return stored(engine, client)  # another connection sees it at once
 
     assert with_writer(settings, engine, one_then_read) == [f"{client}-1"]
@@ -99,7 +99,7 @@ def test_a_failed_insert_fails_every_write_of_its_group(
 
     async def group(writer: AuditWriter) -> list[Any]:
         return await asyncio.gather(
-            writer.write(bad), *(writer.write(event(client, n)) for n in range(1, 5)),
+            writer.submit(bad), *(writer.submit(event(client, n)) for n in range(1, 5)),
             return_exceptions=True,
         )  # fmt: skip
 
@@ -121,7 +121,7 @@ def test_a_text_longer_than_its_column_fails_rather_than_being_cut(
 
     async def write(writer: AuditWriter) -> BaseException | None:
         try:
-            await writer.write(long)
+            await writer.submit(long)
         except (sa.exc.SQLAlchemyError, DatabaseError) as exc:
             return exc
         return None
@@ -137,12 +137,12 @@ def test_stop_commits_what_was_queued(settings: Settings, engine: sa.Engine) -> 
     client = f"writer-{uuid.uuid4().hex[:8]}"
 
     async def write_and_stop(writer: AuditWriter) -> None:
-        pending = [asyncio.ensure_future(writer.write(event(client, n))) for n in range(5)]
+        pending = [asyncio.ensure_future(writer.submit(event(client, n))) for n in range(5)]
         await asyncio.sleep(0)  # queued
         await writer.stop()
         assert len(stored(engine, client)) == 5  # committed by the time stop returns
         await asyncio.gather(*pending)
-        await writer.write(event(client, 9))  # and it starts again on the next write
+        await writer.submit(event(client, 9))  # and it starts again on the next write
 
     with_writer(settings, engine, write_and_stop)
     assert len(stored(engine, client)) == 6

@@ -67,12 +67,12 @@ async def read_score(request: Request, holder_id: Annotated[str, Path()]) -> Res
     # The path of a mobile app's every screen (issue 18), without dependencies: one statement
     # reads the cache versions, the holder and its records; the client and the policies come
     # from the worker's memory while their versions stand. On PostgreSQL it all happens on the
-    # event loop; a client or policies not kept yet (or a use to note, a rate to count) take
-    # the engine's path in a thread, as SQLite always does.
+    # event loop, concurrent scores read together; a client or policies not kept yet (or a use
+    # to note, a rate to count) take the engine's path in a thread, as SQLite always does.
     key = bearer_key(request)
     state = request.app.state
-    if state.postgres is not None and state.settings.rate_limit_per_minute == 0:
-        read = await service.read_for_score_async(state.postgres, as_uuid(holder_id))
+    if state.score_reads is not None and state.settings.rate_limit_per_minute == 0:
+        read = await state.score_reads.submit(as_uuid(holder_id))
         client_cache: ClientCache = state.client_cache
         client = client_cache.kept(key, state.clock(), read.versions.get(CLIENTS))
         book = state.policy_cache.kept(read.versions.get(POLICIES))
