@@ -15,8 +15,8 @@ from app.domain.policy import (
     ResidenceIndicator,
     Service,
 )
-from app.engine.counting import active_adjustments, facts_at, indicator_points
-from app.engine.projection import projected_on
+from app.engine.counting import active_adjustments, indicator_points
+from app.engine.projection import Timeline, projected_on
 from app.engine.records import Records
 from app.engine.requirements import levels, missing
 
@@ -151,10 +151,11 @@ def score(records: Records, policy: Policy, as_of: date) -> ScoreAnswer:
 
     The caller picks the policy in force at `as_of` (SPEC §5); the engine does not check it.
     """
-    facts = facts_at(records, policy, as_of)
+    timeline = Timeline(records, policy, as_of)  # the counts built once, for D and after
+    facts = timeline.facts(as_of)
     active = active_adjustments(records.adjustments, as_of, policy.adjustments)
     today = levels(policy, facts)
-    projections = projected_on(records, policy, as_of, today)
+    projections = projected_on(records, policy, as_of, today, timeline)
     entitlements = []
     for domain, tiers in policy.domains.items():
         level = today[domain]

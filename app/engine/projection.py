@@ -57,9 +57,10 @@ def _days_after(d: date, days: int) -> date | None:
     return d + timedelta(days=days) if date.max - d >= timedelta(days=days) else None
 
 
-class _Timeline:
-    """The holder's facts at any date after D under the projection rules, built once so that
-    a date costs a few bisections rather than a recount (SPEC §6.4)."""
+class Timeline:
+    """The holder's facts at D and at any date after it under the projection rules, built
+    once so that a date costs a few bisections rather than a recount (SPEC §6.4). At D itself
+    they are `facts_at`'s: a permit valid at D stays valid, and nothing else is projected."""
 
     def __init__(self, records: Records, policy: Policy, as_of: date) -> None:
         self.records = projection_records(records, as_of)
@@ -153,15 +154,20 @@ class _Timeline:
 
 
 def projected_on(
-    records: Records, policy: Policy, as_of: date, today: dict[str, int] | None = None
+    records: Records,
+    policy: Policy,
+    as_of: date,
+    today: dict[str, int] | None = None,
+    timeline: Timeline | None = None,
 ) -> dict[str, date | None]:
     """SPEC §6.4: per domain, the earliest d in `(D, D + 50 years]` on which its level would
     exceed today's if nothing recorded changes; None when there is none (or no next tier).
 
-    `today` holds the levels at D when the caller has them. The answer is that of §6.4's
-    candidate dates, found faster: between two `_Timeline.breaks` only month counts change,
-    and only upwards, so a stretch whose last day does not reach the next level is skipped
-    whole, and the first stretch whose last day does is bisected down to its first such day.
+    `today` holds the levels at D, and `timeline` the holder's, when the caller has them. The
+    answer is that of §6.4's candidate dates, found faster: between two `Timeline.breaks` only
+    month counts change, and only upwards, so a stretch whose last day does not reach the next
+    level is skipped whole, and the first stretch whose last day does is bisected down to its
+    first such day.
     """
     if today is None:
         today = levels(policy, facts_at(records, policy, as_of))
@@ -173,7 +179,7 @@ def projected_on(
     }
     if not pending or as_of == date.max:
         return found
-    timeline = _Timeline(records, policy, as_of)
+    timeline = timeline or Timeline(records, policy, as_of)
     horizon = projection_horizon(as_of)
     first_day = as_of + timedelta(days=1)
     starts = sorted(d for d in timeline.breaks() if first_day < d <= horizon)

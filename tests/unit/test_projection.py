@@ -29,6 +29,7 @@ from app.engine import (
     residence_months,
     score,
 )
+from app.engine.projection import Timeline
 from app.policies.document import load_policy_yaml, parse_policy
 from tests import oracle
 
@@ -564,6 +565,8 @@ def assert_same_as_the_oracle(records: Records, policy: Policy, as_of: date) -> 
     served = policy.served()
     expected = oracle.facts(plain(records), served, as_of)
     facts = facts_at(records, policy, as_of)
+    # The score counts D on the projection's timeline (built once for both): the same facts.
+    assert Timeline(records, policy, as_of).facts(as_of) == facts
     assert facts.residence_months == expected.residence_months
     assert facts.insurance_months == expected.insurance_months
     assert facts.total_points == expected.total_points
@@ -580,13 +583,15 @@ def assert_same_as_the_oracle(records: Records, policy: Policy, as_of: date) -> 
     assert [{k: v for k, v in item.items() if k != "reference"} for item in items] == list(
         expected.items
     )
+    assert result.total_points == expected.total_points
     assert result.levels == oracle.levels(served, expected)
     for domain, tiers in policy.domains.items():
         level = result.levels[domain]
         if level < len(tiers):
-            assert missing(tiers[level].requires, facts) == oracle.missing(
-                served["domains"][domain][level]["requires"], expected
-            ), domain
+            wanted = oracle.missing(served["domains"][domain][level]["requires"], expected)
+            assert missing(tiers[level].requires, facts) == wanted, domain
+            (answered,) = [e.next for e in result.entitlements if e.domain == domain]
+            assert answered is not None and answered.missing == wanted, domain
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

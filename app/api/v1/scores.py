@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
@@ -40,6 +40,12 @@ from app.scoring.schemas import AssessmentAnswer, AssessmentCreate, SimulationRe
 router = APIRouter(prefix="/v1", tags=["scores"])
 
 
+HOLDER_ID_PARAMETER = {
+    "in": "path",
+    "name": "holder_id",
+    "required": True,
+    "schema": {"title": "Holder Id", "type": "string"},
+}
 AS_OF_PARAMETER = {
     "description": "Default: today",
     "in": "query",
@@ -60,16 +66,18 @@ DATE = TypeAdapter(date)
     summary="Read a holder's score",
     response_model=ScoreAnswer,
     responses=problem_responses(401, 403, 404, 422),
-    # `as_of` is read by the route itself, after the key and the holder (SPEC §7's order).
-    openapi_extra={"parameters": [AS_OF_PARAMETER]},
+    # Both parameters are read by the route itself (no parameter for FastAPI to solve on
+    # every score), `as_of` after the key and the holder (SPEC §7's order).
+    openapi_extra={"parameters": [HOLDER_ID_PARAMETER, AS_OF_PARAMETER]},
 )
-async def read_score(request: Request, holder_id: Annotated[str, Path()]) -> Response:
+async def read_score(request: Request) -> Response:
     # The path of a mobile app's every screen (issue 18), without dependencies: one statement
     # reads the cache versions, the holder and its records; the client and the policies come
     # from the worker's memory while their versions stand. On PostgreSQL it all happens on the
     # event loop, concurrent scores read together; a client or policies not kept yet (or a use
     # to note, a rate to count) take the engine's path in a thread, as SQLite always does.
     key = bearer_key(request)
+    holder_id: str = request.path_params["holder_id"]
     state = request.app.state
     if state.score_reads is not None and state.settings.rate_limit_per_minute == 0:
         read = await state.score_reads.submit(as_uuid(holder_id))
