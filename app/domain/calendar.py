@@ -20,15 +20,17 @@ class Month:
     A plain class rather than a dataclass, so that Pydantic's Python-mode dumps keep it a Month.
     """
 
-    __slots__ = ("month", "year")
+    __slots__ = ("index", "month", "year")
     year: int
     month: int
+    index: int  # months since year 0: consecutive months have consecutive indexes
 
     def __init__(self, year: int, month: int) -> None:
         if not 1 <= year <= 9999 or not 1 <= month <= 12:
             raise ValueError(f"not a calendar month: {year}-{month}")
         object.__setattr__(self, "year", year)
         object.__setattr__(self, "month", month)
+        object.__setattr__(self, "index", year * 12 + month - 1)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Month is immutable")
@@ -63,18 +65,13 @@ class Month:
     @classmethod
     def of(cls, d: date) -> "Month":
         """The month that contains `d`."""
-        return cls(d.year, d.month)
+        return _KNOWN.get(d.year * 12 + d.month - 1) or _known(cls(d.year, d.month))
 
     @classmethod
     def from_index(cls, index: int) -> "Month":
         """Inverse of `index`."""
         year, month0 = divmod(index, 12)
-        return cls(year, month0 + 1)
-
-    @property
-    def index(self) -> int:
-        """Months since year 0: consecutive months have consecutive indexes."""
-        return self.year * 12 + self.month - 1
+        return _KNOWN.get(index) or _known(cls(year, month0 + 1))
 
     @property
     def first_day(self) -> date:
@@ -113,12 +110,23 @@ class Month:
         )
 
 
+# Months are immutable, so one instance of each serves every record that names it (a score
+# builds some forty from its insurance rows): at most 9999 x 12 of them.
+_KNOWN: dict[int, Month] = {}
+
+
+def _known(month: Month) -> Month:
+    return _KNOWN.setdefault(month.index, month)
+
+
 def add_months(d: date, n: int) -> date:
     """SPEC §6.2: `d` plus `n` months, the day clamped to the month's last day.
 
     `2024-01-31 + 1 month = 2024-02-29`; always computed from `d`, never step by step.
     """
     year, month0 = divmod(d.year * 12 + d.month - 1 + n, 12)
+    if d.day <= 28:  # every month has the day
+        return date(year, month0 + 1, d.day)
     last_day = calendar.monthrange(year, month0 + 1)[1]
     return date(year, month0 + 1, min(d.day, last_day))
 
