@@ -3,6 +3,8 @@ personal data has its row committed before its answer leaves, but concurrent req
 one insert. On PostgreSQL the insert is one statement through the event loop's pool; on SQLite
 it runs in a thread on the engine."""
 
+import json
+
 import anyio
 import sqlalchemy as sa
 
@@ -12,27 +14,27 @@ from app.db.aio import AsyncPostgres
 
 AuditWriter = Grouped[Row, None]
 
-# PostgreSQL: a group of rows as one array a column, unnested in one statement (which is its
-# own transaction in autocommit). Text as `text[]`: a value longer than its column then fails
-# the insert, as the table says, instead of being cut by a cast.
-_TYPES = {
-    "id": "uuid", "at": "timestamptz", "client": "text", "method": "text", "route": "text",
-    "action": "text", "status": "int", "request_id": "text", "holder_id": "uuid",
-    "jurisdictions": "text", "filter": "text", "rows": "int",
-}  # fmt: skip
-INSERT_UNNEST = "INSERT INTO audit_events ({}) SELECT * FROM unnest({})".format(
-    ", ".join(_TYPES), ", ".join(f"%({name})s::{kind}[]" for name, kind in _TYPES.items())
+# PostgreSQL: a group of rows as one JSON array, read into the table's own row type in one
+# statement (which is its own transaction in autocommit): one text value for the driver to
+# send, and each value checked by its column's type (a text too long for it fails the insert).
+_COLUMNS = ", ".join(
+    ["id", "at", "client", "method", "route", "action", "status", "request_id", "holder_id",
+     "jurisdictions", "filter", "rows"]
+)  # fmt: skip
+INSERT_JSON = (
+    f"INSERT INTO audit_events ({_COLUMNS}) SELECT {_COLUMNS}"
+    " FROM json_populate_recordset(NULL::audit_events, %(rows)s)"
 )
 
 
 def audit_writer(engine: sa.Engine, postgres: AsyncPostgres | None) -> AuditWriter:
     if postgres is not None:
 
-        async def insert_unnested(rows: list[Row]) -> list[None]:
-            await postgres.execute(INSERT_UNNEST, {n: [r[n] for r in rows] for n in _TYPES})
+        async def insert_json(rows: list[Row]) -> list[None]:
+            await postgres.execute(INSERT_JSON, {"rows": json.dumps(rows, default=str)})
             return [None] * len(rows)
 
-        return Grouped(insert_unnested)
+        return Grouped(insert_json)
 
     def insert(rows: list[Row]) -> list[None]:
         with engine.begin() as connection:

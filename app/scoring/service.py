@@ -193,7 +193,9 @@ async def read_for_scores(
 ) -> list[ScoreRead]:
     """The same for a group of concurrent scores, in one statement (`ScoreReads`)."""
     distinct = list(dict.fromkeys(h for h in holder_ids if h is not None))
-    rows = await postgres.fetch(_GROUP_SQL, {"holder_ids": distinct})
+    # As an array literal: the driver sends one text value instead of adapting each UUID.
+    ids = "{" + ",".join(map(str, distinct)) + "}"
+    rows = await postgres.fetch(_GROUP_SQL, {"holder_ids": ids})
     reads = dict(zip(distinct, _score_reads(rows, distinct), strict=True))
     versions = _versions(rows)
     return [reads[h] if h is not None else ScoreRead(versions, None, None) for h in holder_ids]

@@ -5,6 +5,7 @@ Through the writer the app builds: PostgreSQL's event-loop pool, or SQLite's thr
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -146,3 +147,38 @@ def test_stop_commits_what_was_queued(settings: Settings, engine: sa.Engine) -> 
 
     with_writer(settings, engine, write_and_stop)
     assert len(stored(engine, client)) == 6
+
+
+def test_rows_are_stored_as_they_were_written(settings: Settings, engine: sa.Engine) -> None:
+    """Every column back as written: text that JSON or SQL must escape, a time to the
+    microsecond, a holder id, counts, a null."""
+    client = f'客户端 "{uuid.uuid4().hex[:6]}" \\ \' ;'
+    row = {
+        **event(client, 1),
+        "holder_id": uuid.uuid4(),
+        "jurisdictions": " 441700 621000 ",
+        "filter": '{"name": "张\\"三"}',
+        "rows": 3,
+        "status": 404,
+    }
+
+    async def write(writer: AuditWriter) -> None:
+        await writer.submit(row)
+
+    with_writer(settings, engine, write)
+    with engine.connect() as connection:
+        stored = connection.execute(
+            sa.text(
+                "SELECT id, at, client, method, route, action, status, request_id, holder_id,"
+                " jurisdictions, filter, rows FROM audit_events WHERE client = :c"
+            ),
+            {"c": client},
+        ).one()
+    as_read = dict(stored._mapping)
+    for name in ("id", "holder_id"):
+        as_read[name] = uuid.UUID(str(as_read[name]))
+    at = as_read["at"]
+    if isinstance(at, str):  # SQLite keeps text, and no zone: stored as UTC
+        at = datetime.fromisoformat(at).replace(tzinfo=UTC)
+    as_read["at"] = at
+    assert as_read == row
