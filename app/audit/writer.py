@@ -3,10 +3,9 @@ personal data has its row committed before its answer leaves, but concurrent req
 one insert. On PostgreSQL the insert is one statement through the event loop's pool; on SQLite
 it runs in a thread on the engine."""
 
-import json
-
 import anyio
 import sqlalchemy as sa
+from pydantic_core import to_json
 
 from app.audit.service import Row, insert_events
 from app.core.grouped import Grouped
@@ -31,7 +30,8 @@ def audit_writer(engine: sa.Engine, postgres: AsyncPostgres | None) -> AuditWrit
     if postgres is not None:
 
         async def insert_json(rows: list[Row]) -> list[None]:
-            await postgres.execute(INSERT_JSON, {"rows": json.dumps(rows, default=str)})
+            # pydantic-core's encoder writes UUIDs and aware times itself (ISO 8601).
+            await postgres.execute(INSERT_JSON, {"rows": to_json(rows).decode()})
             return [None] * len(rows)
 
         return Grouped(insert_json)

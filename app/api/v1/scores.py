@@ -77,10 +77,10 @@ async def read_score(request: Request) -> Response:
     # event loop, concurrent scores read together; a client or policies not kept yet (or a use
     # to note, a rate to count) take the engine's path in a thread, as SQLite always does.
     key = bearer_key(request)
-    holder_id: str = request.path_params["holder_id"]
+    holder_id = as_uuid(request.path_params["holder_id"])  # None: no UUID, so no holder
     state = request.app.state
     if state.score_reads is not None and state.settings.rate_limit_per_minute == 0:
-        read = await state.score_reads.submit(as_uuid(holder_id))
+        read = await state.score_reads.submit(holder_id)
         client_cache: ClientCache = state.client_cache
         client = client_cache.kept(key, state.clock(), read.versions.get(CLIENTS))
         book = state.policy_cache.kept(read.versions.get(POLICIES))
@@ -89,9 +89,9 @@ async def read_score(request: Request) -> Response:
     return await run_in_threadpool(_read_and_score, request, key, holder_id)
 
 
-def _read_and_score(request: Request, key: str, holder_id: str) -> Response:
+def _read_and_score(request: Request, key: str, holder_id: uuid.UUID | None) -> Response:
     with Session(request.app.state.single_statement_engine, expire_on_commit=False) as session:
-        read = service.read_for_score(session.connection(), as_uuid(holder_id))
+        read = service.read_for_score(session.connection(), holder_id)
         request.state.versions = read.versions
         client = admit(request, session, key)
         policies: PolicyCache = request.app.state.policy_cache
@@ -100,15 +100,24 @@ def _read_and_score(request: Request, key: str, holder_id: str) -> Response:
 
 
 def _score(
-    request: Request, client: ApiClient, holder_id: str, read: service.ScoreRead, book: PolicyBook
+    request: Request,
+    client: ApiClient,
+    holder_id: uuid.UUID | None,
+    read: service.ScoreRead,
+    book: PolicyBook,
 ) -> Response:
     check_scope(client, (Scope.scores_read,))
-    if read.jurisdiction is None or read.records is None or not client.holds(read.jurisdiction):
+    jurisdiction, records = read.jurisdiction, read.records
+    if (
+        holder_id is None
+        or jurisdiction is None
+        or records is None
+        or not client.holds(jurisdiction)
+    ):
         raise NotFound(tr("No such holder.", "没有这个持证人。"))
-    holder = uuid.UUID(holder_id)  # a holder was found: a UUID
-    note(request, holder_id=holder, jurisdictions=[read.jurisdiction])
+    note(request, holder_id=holder_id, jurisdictions=[jurisdiction])
     as_of = _as_of(request.query_params.get("as_of"), request.app.state.settings.today())
-    answer = service.score_records(book, read.jurisdiction, read.records, as_of, holder)
+    answer = service.score_records(book, jurisdiction, records, as_of, holder_id)
     return Response(answer.model_dump_json(), media_type="application/json")
 
 
