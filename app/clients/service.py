@@ -13,6 +13,7 @@ from app.clients.models import ALL_JURISDICTIONS, ApiClient
 from app.core.errors import Conflict, invalid
 from app.core.i18n import tr
 from app.core.security import Scope, digests_match, key_digest, new_api_key
+from app.db.session import end_read_before_write
 
 
 def create_client(
@@ -226,6 +227,7 @@ def note_use(session: Session, client: ApiClient, now: datetime) -> None:
     would cost every request)."""
     if is_noted(client, now):
         return
+    end_read_before_write(session)
     session.execute(
         sa.update(ApiClient).where(col(ApiClient.id) == client.id).values(last_used_at=now)
     )

@@ -3,6 +3,7 @@
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlmodel import Session
 
 from app.core.config import Settings
 from app.db import deadline
@@ -72,3 +73,15 @@ def single_statement_engine(engine: Engine) -> Engine:
     if engine.dialect.name != "postgresql":
         return engine
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def end_read_before_write(session: Session) -> None:
+    """Before a write in a request that has only read so far. On SQLite a transaction that has
+    read cannot start writing once another connection has written since: it fails at once
+    (SQLITE_BUSY) instead of waiting for the lock. Ending the read first makes the write wait
+    like any writer's. A unit of work holds the write lock from its start: left alone."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.get_execution_options().get(
+        WRITE_UNIT
+    ):
+        session.commit()

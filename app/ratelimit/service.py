@@ -10,6 +10,7 @@ from sqlmodel import Session, col
 from app.core.errors import ApiError
 from app.core.i18n import tr
 from app.db.base import table_of
+from app.db.session import end_read_before_write
 from app.ratelimit.models import RateWindow
 
 RATE_WINDOW = timedelta(minutes=1)
@@ -33,6 +34,7 @@ def count_request(session: Session, client_id: uuid.UUID, limit: int, now: datet
         )
         .returning(table_of(RateWindow).c.requests)
     )
+    end_read_before_write(session)
     requests = session.execute(statement).scalar_one()
     session.execute(sa.delete(RateWindow).where(col(RateWindow.window_start) < start - RATE_WINDOW))
     session.commit()
