@@ -146,8 +146,11 @@ def _indicator_component(
     )
 
 
-def score(records: Records, policy: Policy, as_of: date) -> ScoreAnswer:
-    """SPEC §6: points, levels and projection of one holder at `as_of`.
+def score(
+    records: Records, policy: Policy, as_of: date, holder_id: uuid.UUID | None = None
+) -> ScoreAnswer:
+    """SPEC §6: points, levels and projection of one holder at `as_of` (the holder named when
+    it is a stored one, None in a simulation).
 
     The caller picks the policy in force at `as_of` (SPEC §5); the engine does not check it.
     """
@@ -184,7 +187,7 @@ def score(records: Records, policy: Policy, as_of: date) -> ScoreAnswer:
         )
     indicators = policy.indicators
     return ScoreAnswer(
-        holder_id=None,
+        holder_id=holder_id,
         jurisdiction=policy.jurisdiction.code,
         as_of=as_of,
         policy=PolicyRef(

@@ -47,10 +47,12 @@ def policy_in_force(book: PolicyBook, jurisdiction: str, as_of: date, field: str
     return policy
 
 
-def compute_score(records: engine.Records, policy: Policy, as_of: date) -> engine.ScoreAnswer:
+def compute_score(
+    records: engine.Records, policy: Policy, as_of: date, holder_id: uuid.UUID | None = None
+) -> engine.ScoreAnswer:
     """The engine's score, counted and timed for /metrics."""
     started = time.perf_counter()
-    result = engine.score(records, policy, as_of)
+    result = engine.score(records, policy, as_of, holder_id)
     labels = {"jurisdiction": policy.jurisdiction.code, "policy_version": policy.version}
     metrics.SCORES.labels(**labels).inc()
     metrics.SCORE_SECONDS.labels(**labels).observe(time.perf_counter() - started)
@@ -113,26 +115,16 @@ def _record_rows(holders: _Holders) -> list[Any]:
 
 
 def _records(permit: engine.Permit, rows: Iterable[Any]) -> engine.Records:
-    kinds: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
-    for row in rows:
-        kinds[row[0]].append(row[2:7])
-    return engine.Records(
-        permit=permit,
-        residence_periods=tuple(
-            engine.ResidencePeriod(district, start, end, housing, township)
-            for district, start, end, housing, township in kinds[RESIDENCE]
-        ),
-        insurance_periods=tuple(
-            engine.InsurancePeriod(
-                district, insurance_type, Month.of(start), Month.of(end) if end else None
-            )
-            for district, start, end, insurance_type, _ in kinds[INSURANCE]
-        ),
-        adjustments=tuple(
-            engine.AdjustmentRecord(code, start, end)
-            for code, start, end, _, _ in kinds[ADJUSTMENT]
-        ),
-    )
+    residence, insurance, adjustments = [], [], []
+    for kind, _, c1, c2, c3, c4, c5, *_ in rows:
+        if kind == RESIDENCE:
+            residence.append(engine.ResidencePeriod(c1, c2, c3, c4, c5))
+        elif kind == INSURANCE:
+            end = Month.of(c3) if c3 else None
+            insurance.append(engine.InsurancePeriod(c1, c4, Month.of(c2), end))
+        else:
+            adjustments.append(engine.AdjustmentRecord(c1, c2, c3))
+    return engine.Records(permit, tuple(residence), tuple(insurance), tuple(adjustments))
 
 
 def _permit(holder: Any) -> engine.Permit:
@@ -238,7 +230,7 @@ def score_records(
     book: PolicyBook, jurisdiction: str, records: engine.Records, as_of: date, holder: uuid.UUID
 ) -> engine.ScoreAnswer:
     policy = policy_in_force(book, jurisdiction, as_of, "as_of")
-    return compute_score(records, policy, as_of).of_holder(holder)
+    return compute_score(records, policy, as_of, holder)
 
 
 def simulate(

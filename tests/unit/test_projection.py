@@ -535,7 +535,7 @@ def holders_on_their_dates(draw: st.DrawFn) -> tuple[Records, date]:
         twin = draw(residence_periods())
         start = draw(st.sampled_from(residence)).start_date
         end = start + (twin.end_date - twin.start_date) if twin.end_date else None
-        residence.insert(draw(st.integers(0, len(residence))), replace(twin, start_date=start,
+        residence.insert(draw(st.integers(0, len(residence))), twin._replace(start_date=start,
                                                                        end_date=end))  # fmt: skip
     records = replace(records, residence_periods=tuple(residence))
     permit = records.permit
