@@ -26,7 +26,6 @@ from pathlib import Path
 
 import common
 import httpx
-import psycopg
 
 
 def main() -> int:
@@ -43,13 +42,7 @@ def main() -> int:
         common.fresh_postgres_database("instructions") as url,
         tempfile.TemporaryDirectory() as out,
     ):
-        common.populate(
-            url, holders=args.holders, seed=1, jurisdiction=common.JURISDICTION,
-            residence_per_holder=(9, 11), insurance_per_holder=(18, 22),
-        )  # fmt: skip
-        key = common.create_api_key(url, ["scores:read"], [common.JURISDICTION])
-        with psycopg.connect(common.libpq_url(url)) as connection:
-            ids = [str(row[0]) for row in connection.execute("SELECT id FROM holders")]
+        key, ids = common.scored_population(url, args.holders)
         port = common.free_port()
         # A fixed hash seed: dicts and sets lay out alike from run to run.
         env = {**common.service_env(url), "PYTHONHASHSEED": "0"}

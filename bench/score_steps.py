@@ -30,7 +30,6 @@ from typing import Any
 
 import common
 import httpx
-import psycopg
 
 from app.audit.service import Row
 from app.core.config import Settings
@@ -134,13 +133,7 @@ def main() -> int:
     args = parser.parse_args()
     print(f"machine: {common.machine()}; {common.load_average()}")
     with common.fresh_postgres_database("steps") as url:
-        common.populate(
-            url, holders=args.holders, seed=1, jurisdiction=common.JURISDICTION,
-            residence_per_holder=(9, 11), insurance_per_holder=(18, 22),
-        )  # fmt: skip
-        key = common.create_api_key(url, ["scores:read"], [common.JURISDICTION])
-        with psycopg.connect(common.libpq_url(url)) as connection:
-            ids = [str(row[0]) for row in connection.execute("SELECT id FROM holders")]
+        key, ids = common.scored_population(url, args.holders)
         rows = asyncio.run(steps(url, key, ids, args.requests))
     print(f"\n{args.requests} calls each, one at a time, {args.holders} holders")
     print(common.table(["", "wall ms (median)", "CPU ms (mean)"], rows))

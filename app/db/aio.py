@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 
 from app.core.config import Settings
 from app.db import deadline
@@ -81,7 +82,6 @@ class AsyncPostgres:
             self._checking = asyncio.create_task(self.pool.check())
 
 
-def postgres_sql(statement: Any, dialect: sa.Dialect) -> tuple[str, dict[str, Any]]:
-    """A Core statement as psycopg's SQL and the values of its own literals, compiled once."""
-    compiled = statement.compile(dialect=dialect)
-    return str(compiled), dict(compiled.params)
+def postgres_sql(statement: Any) -> str:
+    """A Core statement as psycopg's SQL, compiled once."""
+    return str(statement.compile(dialect=psycopg_dialect()))

@@ -91,9 +91,9 @@ class PolicyCache:
             return self._book if version is not None and version == self._version else None
 
     def get(self, session: Session, version: int | None = None) -> PolicyBook:
-        with self._lock:
-            if version is not None and version == self._version:
-                return self._book
+        book = self.kept(version)
+        if book is not None:
+            return book
         key = tuple(session.exec(select(PolicyVersion.id).order_by(col(PolicyVersion.id))).all())
         with self._lock:
             if key != self._key:

@@ -11,7 +11,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlmodel import Session, col, select
 
 from app import engine
@@ -169,7 +168,7 @@ def _score_read_of(holders: _Holders) -> Any:
 
 SCORE_READ = _score_read_of(ONE)
 # Scores read together on the event loop's pool (PostgreSQL, app/db/aio.py), compiled once.
-_GROUP_SQL, _ = postgres_sql(_score_read_of(GROUP), psycopg_dialect())
+_GROUP_SQL = postgres_sql(_score_read_of(GROUP))
 
 
 def read_for_score(connection: sa.Connection, holder_id: uuid.UUID | None) -> ScoreRead:
