@@ -5,6 +5,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple, TypeVar
 
 from app.domain.calendar import Month, whole_months
 from app.domain.codes import area_kind, jurisdiction_prefix
@@ -27,6 +28,14 @@ def in_jurisdiction(district: str, prefix: str) -> bool:
     return district.startswith(prefix)
 
 
+Period = TypeVar("Period", ResidencePeriod, InsurancePeriod)
+
+
+def matching(periods: Iterable[Period], prefix: str) -> list[Period]:
+    """SPEC §6.1: the periods that count in the jurisdiction of `prefix`."""
+    return [p for p in periods if p.district.startswith(prefix)]
+
+
 class ResidenceCounter:
     """SPEC §6.2 residence months at any date, from the merged intervals computed once.
 
@@ -34,14 +43,12 @@ class ResidenceCounter:
     merging, so the merge is done once and each date costs a bisection.
     """
 
-    def __init__(
-        self, periods: Iterable[ResidencePeriod], prefix: str, indicator: ResidenceIndicator
-    ) -> None:
+    def __init__(self, periods: Iterable[ResidencePeriod], indicator: ResidenceIndicator) -> None:
+        """`periods`: the holder's periods in the jurisdiction (`matching`)."""
         spans = sorted(
             (p.start_date, p.end_date or OPEN_DATE)
             for p in periods
-            if in_jurisdiction(p.district, prefix)
-            and (p.end_date is None or p.end_date > p.start_date)
+            if p.end_date is None or p.end_date > p.start_date
         )
         merged: list[list[date]] = []
         for start, end in spans:
@@ -80,14 +87,13 @@ class ResidenceCounter:
 class InsuranceCounter:
     """SPEC §6.2 insurance months at any date, from the covered months merged into ranges."""
 
-    def __init__(
-        self, periods: Iterable[InsurancePeriod], prefix: str, indicator: InsuranceIndicator
-    ) -> None:
+    def __init__(self, periods: Iterable[InsurancePeriod], indicator: InsuranceIndicator) -> None:
+        """`periods`: the holder's periods in the jurisdiction (`matching`)."""
         types = set(indicator.types)
         spans = sorted(
             (p.start_month.index, p.end_month.index if p.end_month else OPEN_MONTH)
             for p in periods
-            if in_jurisdiction(p.district, prefix) and (not types or p.type in types)
+            if not types or p.type in types
         )
         merged: list[list[int]] = []
         for first, last in spans:
@@ -138,7 +144,7 @@ def residence_months(
     the run must end within `max_gap_days` of D), else 0; gap days never count.
     """
     prefix = jurisdiction_prefix(jurisdiction_code)
-    return ResidenceCounter(periods, prefix, indicator).months(as_of)
+    return ResidenceCounter(matching(periods, prefix), indicator).months(as_of)
 
 
 def insurance_months(
@@ -154,7 +160,7 @@ def insurance_months(
     gap months never count.
     """
     prefix = jurisdiction_prefix(jurisdiction_code)
-    return InsuranceCounter(periods, prefix, indicator).months(as_of)
+    return InsuranceCounter(matching(periods, prefix), indicator).months(as_of)
 
 
 def indicator_points(months: int, indicator: ResidenceIndicator | InsuranceIndicator) -> int:
@@ -227,9 +233,9 @@ def bounded_total(residence_points: int, insurance_points: int, adjustment_point
     return min(TOTAL_POINTS_MAX, max(0, total))
 
 
-@dataclass(frozen=True)
-class Facts:
-    """What the requirements of SPEC §6.3 look at: one holder at one date."""
+class Facts(NamedTuple):
+    """What the requirements of SPEC §6.3 look at: one holder at one date. A named tuple: the
+    projection builds several a score, and a tuple is the cheapest value Python builds."""
 
     total_points: int
     residence_months: int

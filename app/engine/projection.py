@@ -21,8 +21,8 @@ from app.engine.counting import (
     bounded_total,
     current_residence,
     facts_at,
-    in_jurisdiction,
     indicator_points,
+    matching,
     permit_valid,
 )
 from app.engine.records import Permit, Records
@@ -67,28 +67,23 @@ class Timeline:
         self.policy = policy
         self.prefix = jurisdiction_prefix(policy.jurisdiction.code)
         indicators = policy.indicators
-        self.residence = ResidenceCounter(
-            records.residence_periods, self.prefix, indicators.residence
-        )
+        # Only the periods in the jurisdiction count (SPEC §6.1): they are picked once.
+        self.residence_periods = matching(records.residence_periods, self.prefix)
+        self.residence = ResidenceCounter(self.residence_periods, indicators.residence)
         self.insurance = InsuranceCounter(
-            records.insurance_periods, self.prefix, indicators.insurance
+            matching(records.insurance_periods, self.prefix), indicators.insurance
         )
         # Current residence and active adjustments change only on their records' dates: they
         # are computed once per stretch between those dates, when first asked for.
         self.residence_dates = sorted(
-            {
-                d
-                for p in records.residence_periods
-                if in_jurisdiction(p.district, self.prefix)
-                for d in (p.start_date, p.end_date)
-                if d is not None
-            }
+            {d for p in self.residence_periods for d in (p.start_date, p.end_date) if d is not None}
         )
         self.adjustment_dates = sorted(
             {d for a in records.adjustments for d in (a.effective_from, a.effective_to) if d}
         )
         self._current: dict[int, tuple[str | None, str | None, str | None]] = {}
         self._adjustments: dict[int, tuple[int, frozenset[str]]] = {}
+        self._facts: dict[date, Facts] = {}  # the projection asks of a date once a domain
 
     def breaks(self) -> set[date]:
         """The dates on which a fact other than a month count changes, or a month count falls.
@@ -113,7 +108,7 @@ class Timeline:
         """District, housing and area kind of the current period at d."""
         stretch = bisect_right(self.residence_dates, d)
         if stretch not in self._current:
-            period = current_residence(self.records.residence_periods, d, self.prefix)
+            period = current_residence(self.residence_periods, d, self.prefix)
             self._current[stretch] = (
                 (period.district, period.housing, area_kind_of(period))
                 if period
@@ -132,6 +127,12 @@ class Timeline:
         return self._adjustments[stretch]
 
     def facts(self, d: date) -> Facts:
+        facts = self._facts.get(d)
+        if facts is None:
+            facts = self._facts[d] = self._count(d)
+        return facts
+
+    def _count(self, d: date) -> Facts:
         indicators = self.policy.indicators
         residence = self.residence.months(d)
         insurance = self.insurance.months(d)

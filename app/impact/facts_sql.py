@@ -26,7 +26,7 @@ tests compare it with the per-holder path on random populations and policies.
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -241,8 +241,7 @@ def facts_groups(
             active_codes=codes & current_codes,
         )
         # The current residence is the same under both policies; months, points and codes not.
-        after = replace(
-            before,
+        after = before._replace(
             total_points=row.draft_points,
             residence_months=row.draft_residence,
             insurance_months=row.draft_insurance,

@@ -440,7 +440,7 @@ BASE_FACTS = Facts(
 
 
 def facts(**changes: Any) -> Facts:
-    return Facts(**{**BASE_FACTS.__dict__, **changes})
+    return BASE_FACTS._replace(**changes)
 
 
 @pytest.mark.parametrize(
