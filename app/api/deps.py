@@ -5,6 +5,7 @@ scope (401, 403), then the path (404), then the body (415, 400, 422); FastAPI re
 that order, which is why bodies are parsed here and not by FastAPI before the dependencies.
 """
 
+import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import date
 from typing import Annotated, Any, TypeVar
@@ -110,6 +111,10 @@ PolicyBookDep = Annotated[PolicyBook, Depends(get_policy_book)]
 
 
 def get_catalogue(book: PolicyBookDep, today: TodayDep) -> Catalogue:
+    return catalogue_of(book, today)
+
+
+def catalogue_of(book: PolicyBook, today: date) -> Catalogue:
     """The published policies, or the built-in table while none is loaded (SPEC §4)."""
     return book.catalogue(today) if book.by_id else builtin_catalogue()
 
@@ -225,8 +230,20 @@ Idempotent = Annotated[None, Depends(idempotent)]
 def visible_holder(request: Request, session: Session, client: ApiClient, holder_id: str) -> Holder:
     """The holder of the path, noted for the audit row; 404 when the client may not see it."""
     holder = get_holder(session, client, holder_id)
-    note(request, holder_id=holder.id, jurisdictions=[holder.jurisdiction])
+    seen_holder(request, client, holder.id, holder.jurisdiction)
     return holder
+
+
+def seen_holder(
+    request: Request, client: ApiClient, holder_id: uuid.UUID | None, jurisdiction: str | None
+) -> uuid.UUID:
+    """The holder read for the path (`jurisdiction` None: none was found), noted for the
+    audit row; 404 when there is none the client may see: nothing says a person exists
+    elsewhere (SPEC §7)."""
+    if holder_id is None or jurisdiction is None or not client.holds(jurisdiction):
+        raise NotFound(tr("No such holder.", "没有这个持证人。"))
+    note(request, holder_id=holder_id, jurisdictions=[jurisdiction])
+    return holder_id
 
 
 def readable_holder(

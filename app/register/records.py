@@ -15,7 +15,7 @@ from app.core.errors import (
     invalid,
 )
 from app.core.i18n import tr
-from app.core.paging import after_seq, page_of
+from app.core.paging import page_of
 from app.domain.calendar import Month, add_months
 from app.domain.codes import is_division_code, jurisdiction_prefix, township_problem
 from app.domain.records import PermitStatus
@@ -183,9 +183,9 @@ def new_record(
 
 
 def list_records(
-    session: Session, model: type[Record], holder: Holder, limit: int, cursor: str | None
+    session: Session, model: type[Record], holder: Holder, limit: int, after: int
 ) -> tuple[list[Record], str | None]:
-    after = after_seq(cursor)
+    """A page of the holder's records of a kind, after the insertion sequence `after`."""
     rows = session.exec(
         select(model)
         .where(model.holder_id == holder.id, col(model.seq) > after)

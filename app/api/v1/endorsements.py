@@ -18,6 +18,7 @@ from app.api.deps import (
 )
 from app.api.openapi import request_body
 from app.core.errors import problem_responses
+from app.core.paging import after_seq
 from app.register import records
 from app.register.models import Endorsement
 from app.register.schemas import EndorsementCreate, EndorsementPublic, Page
@@ -62,7 +63,8 @@ def create_endorsement(
 def list_endorsements(
     holder: ReadableHolder, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[EndorsementPublic]:
-    items, next_cursor = records.list_records(session, Endorsement, holder, limit, cursor)
+    after = after_seq(cursor)
+    items, next_cursor = records.list_records(session, Endorsement, holder, limit, after)
     return Page(items=[EndorsementPublic.model_validate(e) for e in items], next_cursor=next_cursor)
 
 

@@ -3,6 +3,8 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session
 
 from app.api.deps import (
     CatalogueDep,
@@ -11,18 +13,24 @@ from app.api.deps import (
     HoldersWriter,
     Idempotent,
     Limit,
-    ReadableHolder,
     SessionDep,
     TodayDep,
     WritableHolder,
+    admit,
+    bearer_key,
+    check_scope,
     json_body,
+    seen_holder,
+    visible_holder,
 )
+from app.api.hot_reads import HOLDER_ID_PARAMETER, event_loop_postgres, json_answer, kept_client
 from app.api.openapi import request_body
 from app.audit.service import note
 from app.clients.models import ApiClient
 from app.core.errors import problem_responses
+from app.core.security import Scope
 from app.domain.records import PermitStatus
-from app.register import service
+from app.register import reads, service
 from app.register.masking import id_number_shown
 from app.register.models import Holder
 from app.register.schemas import (
@@ -33,6 +41,7 @@ from app.register.schemas import (
     Page,
     PermitOut,
 )
+from app.register.service import as_uuid
 
 router = APIRouter(prefix="/v1/holders", tags=["holders"])
 
@@ -151,10 +160,35 @@ def lookup_holder(
     name="read_holder",
     response_model=HolderPublic,
     responses=problem_responses(401, 403, 404),
+    openapi_extra={"parameters": [HOLDER_ID_PARAMETER]},  # read by the route itself
 )
-def read_holder(client: HoldersReader, holder: ReadableHolder, response: Response) -> HolderPublic:
-    response.headers["ETag"] = holder.etag
-    return holder_public(holder, client)
+async def read_holder(request: Request) -> Response:
+    # A hot read of personal data (app/api/hot_reads.py): on PostgreSQL one statement reads
+    # the versions and the holder, the client is the worker's kept one.
+    key = bearer_key(request)
+    holder_id = as_uuid(request.path_params["holder_id"])
+    postgres = event_loop_postgres(request)
+    if postgres is not None:
+        read = await reads.read_holder(postgres, holder_id)
+        client = kept_client(request, key, read.versions)
+        if client is not None:
+            check_scope(client, (Scope.holders_read,))
+            holder = read.holder
+            seen_holder(request, client, holder_id, holder.jurisdiction if holder else None)
+            assert holder is not None  # seen_holder answered 404 otherwise
+            return _holder_answer(holder, client)
+    return await run_in_threadpool(_read_holder_in_thread, request, key)
+
+
+def _read_holder_in_thread(request: Request, key: str) -> Response:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        client = check_scope(admit(request, session, key), (Scope.holders_read,))
+        holder = visible_holder(request, session, client, request.path_params["holder_id"])
+    return _holder_answer(holder, client)
+
+
+def _holder_answer(holder: Holder, client: ApiClient) -> Response:
+    return json_answer(holder_public(holder, client), headers={"ETag": holder.etag})
 
 
 @router.patch(

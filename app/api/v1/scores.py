@@ -10,7 +10,6 @@ from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 
 from app.api.deps import (
-    CatalogueDep,
     Idempotent,
     PolicyBookDep,
     ScorableHolder,
@@ -18,19 +17,20 @@ from app.api.deps import (
     SessionDep,
     TodayDep,
     admit,
-    admitted,
     bearer_key,
+    catalogue_of,
     check_scope,
     json_body,
+    request_versions,
+    seen_holder,
 )
+from app.api.hot_reads import HOLDER_ID_PARAMETER, event_loop_postgres, json_answer, kept_client
 from app.api.openapi import request_body
 from app.audit.service import note
 from app.clients.models import ApiClient
-from app.clients.service import ClientCache
-from app.core.errors import InvalidInput, NotFound, errors_from_pydantic, problem_responses
-from app.core.i18n import tr
+from app.core.errors import InvalidInput, errors_from_pydantic, problem_responses
 from app.core.security import Scope
-from app.db.versions import CLIENTS, POLICIES
+from app.db.versions import POLICIES
 from app.engine.answer import ScoreAnswer
 from app.policies.service import PolicyBook, PolicyCache
 from app.register.service import as_uuid
@@ -40,12 +40,6 @@ from app.scoring.schemas import AssessmentAnswer, AssessmentCreate, SimulationRe
 router = APIRouter(prefix="/v1", tags=["scores"])
 
 
-HOLDER_ID_PARAMETER = {
-    "in": "path",
-    "name": "holder_id",
-    "required": True,
-    "schema": {"title": "Holder Id", "type": "string"},
-}
 AS_OF_PARAMETER = {
     "description": "Default: today",
     "in": "query",
@@ -79,13 +73,12 @@ async def read_score(request: Request) -> Response:
     key = bearer_key(request)
     holder_id = as_uuid(request.path_params["holder_id"])  # None: no UUID, so no holder
     state = request.app.state
-    if state.score_reads is not None and state.settings.rate_limit_per_minute == 0:
+    if event_loop_postgres(request) is not None:
         read = await state.score_reads.submit(holder_id)
-        client_cache: ClientCache = state.client_cache
-        client = client_cache.kept(key, state.clock(), read.versions.get(CLIENTS))
+        client = kept_client(request, key, read.versions)
         book = state.policy_cache.kept(read.versions.get(POLICIES))
         if client is not None and book is not None:
-            return _score(request, admitted(request, client), holder_id, read, book)
+            return _score(request, client, holder_id, read, book)
     return await run_in_threadpool(_read_and_score, request, key, holder_id)
 
 
@@ -107,18 +100,12 @@ def _score(
     book: PolicyBook,
 ) -> Response:
     check_scope(client, (Scope.scores_read,))
+    holder_id = seen_holder(request, client, holder_id, read.jurisdiction)
     jurisdiction, records = read.jurisdiction, read.records
-    if (
-        holder_id is None
-        or jurisdiction is None
-        or records is None
-        or not client.holds(jurisdiction)
-    ):
-        raise NotFound(tr("No such holder.", "没有这个持证人。"))
-    note(request, holder_id=holder_id, jurisdictions=[jurisdiction])
+    assert jurisdiction is not None and records is not None  # seen_holder answered 404
     as_of = _as_of(request.query_params.get("as_of"), request.app.state.settings.today())
     answer = service.score_records(book, jurisdiction, records, as_of, holder_id)
-    return Response(answer.model_dump_json(), media_type="application/json")
+    return json_answer(answer)
 
 
 def _as_of(text: str | None, today: date) -> date:
@@ -138,16 +125,36 @@ def _as_of(text: str | None, today: date) -> date:
     responses=problem_responses(400, 401, 403, 415, 422),
     openapi_extra=request_body(SimulationRequest),
 )
-def simulate(
-    client: ScoresReader,
-    book: PolicyBookDep,
-    catalogue: CatalogueDep,
-    today: TodayDep,
-    body: Annotated[SimulationRequest, Depends(json_body(SimulationRequest))],
-    request: Request,
-) -> ScoreAnswer:
+async def simulate(request: Request) -> Response:
+    # A hot read (app/api/hot_reads.py): on PostgreSQL the versions come from the scores'
+    # grouped read, the client and the policies from the worker's memory.
+    key = bearer_key(request)
+    state = request.app.state
+    if event_loop_postgres(request) is not None:
+        read = await state.score_reads.submit(None)
+        client = kept_client(request, key, read.versions)
+        book = state.policy_cache.kept(read.versions.get(POLICIES))
+        if client is not None and book is not None:
+            return await _simulation(request, check_scope(client, (Scope.scores_read,)), book)
+    return await _simulation(request, *await run_in_threadpool(_client_and_book, request, key))
+
+
+def _client_and_book(request: Request, key: str) -> tuple[ApiClient, PolicyBook]:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        client = check_scope(admit(request, session, key), (Scope.scores_read,))
+        policies: PolicyCache = request.app.state.policy_cache
+        return client, policies.get(session, request_versions(request, session).get(POLICIES))
+
+
+SIMULATION_BODY = json_body(SimulationRequest)
+
+
+async def _simulation(request: Request, client: ApiClient, book: PolicyBook) -> Response:
+    body: SimulationRequest = await SIMULATION_BODY(request)  # 415, 400, 422 after the 403
     note(request, jurisdictions=[body.jurisdiction])
-    return service.simulate(body, client, book, catalogue, today)
+    today = request.app.state.settings.today()
+    answer = service.simulate(body, client, book, catalogue_of(book, today), today)
+    return json_answer(answer)
 
 
 @router.post(
