@@ -79,12 +79,13 @@ def populate(database_url: str, **kwargs: Any) -> tuple[dict[str, int], float]:
 
 def scored_population(database_url: str, holders: int) -> tuple[str, list[str]]:
     """A PostgreSQL database with `holders` holders of ~10 residence and ~20 insurance periods
-    (benchmark 1's shape), and a scores:read key: the key and the holders' ids."""
+    (benchmark 1's shape), and a key to read them and their scores: the key and the holders'
+    ids."""
     populate(
         database_url, holders=holders, seed=1, jurisdiction=JURISDICTION,
         residence_per_holder=(9, 11), insurance_per_holder=(18, 22),
     )  # fmt: skip
-    key = create_api_key(database_url, ["scores:read"], [JURISDICTION])
+    key = create_api_key(database_url, ["holders:read", "scores:read"], [JURISDICTION])
     with psycopg.connect(libpq_url(database_url)) as connection:
         ids = [str(row[0]) for row in connection.execute("SELECT id FROM holders")]
     return key, ids

@@ -12,7 +12,9 @@ median wall time and its CPU time (user + system, from getrusage) a call:
 - each step the score route takes, called directly: the one statement that reads the cache
   versions, the holder and its records (through the event loop's pool), the API key and the
   policy book as the worker keeps them, the engine, the answer's JSON, and the audit row
-  (through the group-committing writer, one at a time here: a group of one).
+  (through the group-committing writer, one at a time here: a group of one);
+- the other hot reads as whole requests (a holder, a page of its residence periods) and their
+  one statement each (`app/register/reads.py`).
 
     .venv/bin/python bench/score_steps.py
 """
@@ -31,11 +33,14 @@ from typing import Any
 import common
 import httpx
 
+from app.api.hot_reads import DEFAULT_LIMIT
 from app.audit.service import Row
 from app.core.config import Settings
 from app.db.base import utcnow
 from app.db.versions import CLIENTS, POLICIES
 from app.main import create_app
+from app.register import reads as register_reads
+from app.register.models import ResidencePeriod
 from app.scoring import service
 
 AS_OF = date(2026, 1, 1)
@@ -118,6 +123,14 @@ async def steps(url: str, key: str, ids: list[str], calls: int) -> list[list[str
             ("step: the answer's JSON", plain(lambda i: answers[i % n].model_dump_json())),
             ("step: audit row (group commit, a group of one)",
              lambda i: state.audit_writer.submit(audit_row(i))),
+            ("request: GET /v1/holders/{id}", requests([f"/v1/holders/{i}" for i in ids])),
+            ("step: versions and holder (one statement)",
+             lambda i: register_reads.read_holder(state.postgres, uuids[i % n])),
+            ("request: GET /v1/holders/{id}/residence-periods",
+             requests([f"/v1/holders/{i}/residence-periods" for i in ids])),
+            ("step: versions, holder and a page (one statement)",
+             lambda i: register_reads.read_records(
+                 state.postgres, ResidencePeriod, uuids[i % n], 0, DEFAULT_LIMIT + 1)),
         ]  # fmt: skip
         rows = []
         for name, step in measured:

@@ -62,17 +62,28 @@ def test_a_revoked_key_is_refused_by_every_worker_on_its_next_request(serve: Any
 
 
 def test_a_new_policy_is_used_by_every_worker_on_its_next_request(serve: Any) -> None:
-    """The example policy published over HTTP (one worker answers it): every score after it,
-    whichever worker answers, is counted under it."""
+    """The example policy published over HTTP (one worker answers it): every score and every
+    simulation after it, whichever worker answers, is counted under it."""
     server = serve(workers=2)
     key = server.key("holders:write", "scores:read", "policies:write")
     holder = httpx.post(f"{server.url}/v1/holders", json=holder_body(), headers=key).json()["id"]
     later = "/score?as_of=2040-06-01"
-    before = {
-        httpx.get(f"{server.url}/v1/holders/{holder}{later}", headers=key).json()["policy"]["id"]
-        for _ in range(REQUESTS)
+    simulation = {
+        "jurisdiction": "441700",
+        "as_of": "2040-06-01",
+        "permit": {"issued_on": "2020-01-01", "valid_until": "2030-12-31", "status": "active"},
     }
-    assert before == {"441700@2016-04-11"}  # the shipped policy, kept by both workers
+
+    def policies_used() -> set[str]:
+        url = f"{server.url}/v1/holders/{holder}{later}"
+        scores = [httpx.get(url, headers=key).json() for _ in range(REQUESTS)]
+        simulated = [
+            httpx.post(f"{server.url}/v1/simulations", json=simulation, headers=key).json()
+            for _ in range(REQUESTS)
+        ]
+        return {answer["policy"]["id"] for answer in scores + simulated}
+
+    assert policies_used() == {"441700@2016-04-11"}  # the shipped policy, kept by both workers
     document = yaml.safe_load((FIXTURES / "example_policy.yaml").read_text(encoding="utf-8"))
     # Its first case moved twenty years on, whole: the same months, the same answer.
     case = document["tests"][0]
@@ -86,8 +97,4 @@ def test_a_new_policy_is_used_by_every_worker_on_its_next_request(serve: Any) ->
         headers={**key, "Content-Type": "application/yaml"},
     )
     assert published.status_code == 201, published.text
-    after = {
-        httpx.get(f"{server.url}/v1/holders/{holder}{later}", headers=key).json()["policy"]["id"]
-        for _ in range(REQUESTS)
-    }
-    assert after == {"441700@2040"}
+    assert policies_used() == {"441700@2040"}
