@@ -32,8 +32,9 @@ def event_loop_postgres(request: Request) -> AsyncPostgres | None:
 
 
 def kept_client(request: Request, key: str, versions: dict[str, int]) -> ApiClient | None:
-    """The key's client from the worker's memory, named on the request, when its version
-    stands and nothing is to be written for it; None: take the engine's path."""
+    """The key's client from the worker's memory, when its version stands and nothing is to
+    be written for it; None: take the engine's path. Found, it is named on the request (its
+    log line, its audit row): ask once nothing else can send the request that way."""
     cache: ClientCache = request.app.state.client_cache
     client = cache.kept(key, request.app.state.clock(), versions.get(CLIENTS))
     return None if client is None else admitted(request, client)

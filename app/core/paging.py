@@ -36,10 +36,20 @@ def seq_cursor(seq: int) -> str:
     return _encode("s", str(seq))
 
 
+SEQ_MAX = 2**63 - 1  # `seq` is a BIGINT: a larger number is no cursor this service gave
+
+
+def _seq(position: str) -> int:
+    seq = int(position)
+    if not 0 <= seq <= SEQ_MAX:
+        raise ValueError(position)
+    return seq
+
+
 def after_seq(cursor: str | None) -> int:
     """The insertion sequence after which a page starts (0: the first page); stable under
     inserts."""
-    return 0 if cursor is None else int(_decode("s", cursor, int))
+    return 0 if cursor is None else int(_decode("s", cursor, _seq))
 
 
 def key_cursor(key: str) -> str:

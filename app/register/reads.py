@@ -66,8 +66,7 @@ _RECORDS_SQL = {model: _records_sql(model) for model in _RECORD_MODELS}
 # A record as a named tuple of its columns: a table model's instance costs 17 times as much
 # to build (26 us), and a page is answered from attributes alike.
 _RECORD_ROWS = {
-    model: namedtuple(f"{model.__name__}Row", table_of(model).c.keys())
-    for model in _RECORD_MODELS
+    model: namedtuple(f"{model.__name__}Row", table_of(model).c.keys()) for model in _RECORD_MODELS
 }
 _HOLDER_COLUMNS = _HOLDERS.c.keys()
 

@@ -3,15 +3,19 @@ loop's (PostgreSQL, the client kept by the worker) and the engine's in a thread 
 worker does not keep yet, and SQLite). Each request is sent twice: once after the worker has
 forgotten its clients, then again with the client kept."""
 
+import base64
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from app.audit.models import AuditEvent
 from app.clients.service import ClientCache
+from app.db.base import table_of
 from tests.conftest import store_holder
 from tests.statements import statements
 
@@ -27,19 +31,46 @@ RECORDS = {
     "adjustments": [{"code": "college_degree", "effective_from": "2016-07-01"}],
 }
 SIMULATION = {"jurisdiction": "441700", "as_of": "2024-01-01", "permit": PERMIT, **RECORDS}
+# More records than a simulation is scored with on the event loop (`RECORDS_ON_THE_LOOP`).
+MONTHS = [f"{2005 + i // 12}-{i % 12 + 1:02d}" for i in range(150)]
+LONG_SIMULATION = {
+    **SIMULATION,
+    "insurance_periods": [
+        {"district": "441702", "type": "pension", "start_month": m, "end_month": m} for m in MONTHS
+    ],
+}
+
+
+AUDITED = ("client", "method", "route", "action", "status", "holder_id", "jurisdictions")
+
+
+def audit_rows(app: Any, after: int) -> list[tuple[Any, ...]]:
+    """What the audit rows after `after` (a `seq`) say, but their ids, times and request ids."""
+    table = table_of(AuditEvent)
+    query = sa.select(*(table.c[n] for n in (*AUDITED, "filter", "rows")), table.c.seq)
+    with app.state.engine.connect() as connection:
+        rows = connection.execute(query.where(table.c.seq > after).order_by(table.c.seq))
+        return [tuple(row) for row in rows]
 
 
 def both_paths(
     app: Any, http: TestClient, method: str, url: str, headers: dict[str, str], **sent: Any
 ) -> tuple[httpx.Response, httpx.Response]:
+    """The request sent on the engine's path, then on the event loop's; their audit rows
+    must say the same."""
     app.state.client_cache = ClientCache()  # the worker forgets its clients
+    start = max([0, *(row[-1] for row in audit_rows(app, 0)[-1:])])
     with statements(app) as engine_path:
         first = http.request(method, url, headers=headers, **sent)
+    middle = max([start, *(row[-1] for row in audit_rows(app, start))])
     with statements(app) as loop_path:
         second = http.request(method, url, headers=headers, **sent)
     if app.state.postgres is not None:
         assert any(not s.startswith("event loop: ") for s in engine_path), url
         assert all(s.startswith("event loop: ") for s in loop_path), url
+    first_rows = [row[:-1] for row in audit_rows(app, start) if row[-1] <= middle]
+    second_rows = [row[:-1] for row in audit_rows(app, middle)]
+    assert len(first_rows) == 1 and second_rows == first_rows, url
     return first, second
 
 
@@ -63,6 +94,7 @@ CASES = [
     ("adjustments", "GET", "/v1/holders/{mine}/adjustments", None, 200),
     ("score", "GET", "/v1/holders/{mine}/score?as_of=2024-01-01", None, 200),
     ("simulation", "POST", "/v1/simulations", SIMULATION, 200),
+    ("long simulation", "POST", "/v1/simulations", LONG_SIMULATION, 200),
     ("another city's holder", "GET", "/v1/holders/{elsewhere}", None, 404),
     ("another city's records", "GET", "/v1/holders/{elsewhere}/adjustments", None, 404),
     ("no such holder", "GET", "/v1/holders/{unknown}/residence-periods", None, 404),
@@ -116,3 +148,47 @@ def test_a_missing_scope_is_403_on_both_paths(
     first, second = both_paths(app, http, "GET", url.format(mine=holders[0]), make_key([scope]))
     assert first.status_code == second.status_code == 403
     assert first.json() == second.json()
+
+
+def cursor_of(position: str) -> str:
+    return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
+
+
+# Bad pages of a list, the records' (parsed by the route) and the endorsements' (by FastAPI).
+BAD_PAGES = [
+    "limit=0", "limit=501", "limit=abc", "limit=", "limit=1.5", "limit=2&limit=0",
+    "cursor=" + "x" * 201, "cursor=%00", "cursor=eHl6", "limit=0&cursor=%00",
+    "cursor=" + cursor_of("s" + "9" * 30),  # past a BIGINT: no cursor this service gave
+    "cursor=" + cursor_of("s-1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("query", BAD_PAGES)
+def test_a_bad_page_is_refused_as_fastapi_refuses_it(
+    app: Any, http: TestClient, make_key: Callable[..., dict[str, str]], holders: Any, query: str
+) -> None:
+    """FastAPI still reads the endorsements' `limit` and `cursor`: the oracle of the records'."""
+    reader = make_key(["holders:read"], ["441700"])
+    url = f"/v1/holders/{holders[0]}/residence-periods?{query}"
+    first, second = both_paths(app, http, "GET", url, reader)
+    oracle = http.get(f"/v1/holders/{holders[0]}/endorsements?{query}", headers=reader)
+    assert oracle.status_code == 422, oracle.text
+    for answer in (first, second):
+        assert (answer.status_code, answer.json()) == (422, oracle.json())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/holders/{mine}",
+        "/v1/holders/{elsewhere}/residence-periods?limit=0",
+        "/v1/holders/{mine}/adjustments?cursor=" + cursor_of("s" + "9" * 30),
+        "/v1/holders/{mine}/score?as_of=nonsense",
+    ],
+)
+def test_an_unknown_key_is_refused_before_anything_else(
+    http: TestClient, holders: Any, url: str
+) -> None:
+    unknown = {"Authorization": "Bearer not-a-key-of-this-service"}
+    answer = http.get(url.format(mine=holders[0], elsewhere=holders[1]), headers=unknown)
+    assert answer.status_code == 401, answer.text

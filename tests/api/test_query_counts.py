@@ -36,7 +36,9 @@ def records(n: int) -> dict[str, Any]:
     }
 
 
-READS = ("", "/score?as_of=2024-01-01", "/residence-periods", "/insurance-periods")
+READS = (
+    "", "/score?as_of=2024-01-01", "/residence-periods", "/insurance-periods", "/adjustments",
+)  # fmt: skip
 
 
 def test_statements_do_not_grow_with_records(
