@@ -43,7 +43,7 @@ from app.policies.catalogue import Catalogue, builtin_catalogue
 from app.policies.service import PolicyBook, PolicyCache
 from app.ratelimit.service import count_request
 from app.register.models import Holder
-from app.register.service import get_holder
+from app.register.service import as_uuid, find_holder
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -229,8 +229,10 @@ Idempotent = Annotated[None, Depends(idempotent)]
 
 def visible_holder(request: Request, session: Session, client: ApiClient, holder_id: str) -> Holder:
     """The holder of the path, noted for the audit row; 404 when the client may not see it."""
-    holder = get_holder(session, client, holder_id)
-    seen_holder(request, client, holder.id, holder.jurisdiction)
+    key = as_uuid(holder_id)
+    holder = find_holder(session, key)
+    seen_holder(request, client, key, holder.jurisdiction if holder else None)
+    assert holder is not None  # seen_holder answered 404 otherwise
     return holder
 
 

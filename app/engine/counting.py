@@ -33,7 +33,7 @@ Period = TypeVar("Period", ResidencePeriod, InsurancePeriod)
 
 def matching(periods: Iterable[Period], prefix: str) -> list[Period]:
     """SPEC §6.1: the periods that count in the jurisdiction of `prefix`."""
-    return [p for p in periods if p.district.startswith(prefix)]
+    return [p for p in periods if in_jurisdiction(p.district, prefix)]
 
 
 class ResidenceCounter:

@@ -15,6 +15,10 @@ from tests.conftest import FIXTURES, holder_body
 from tests.serving.conftest import Server, environment
 
 REQUESTS = 40  # each on a new connection: both workers answer some of them
+SIMULATION = {
+    "jurisdiction": "441700",
+    "permit": {"issued_on": "2020-01-01", "valid_until": "2030-12-31", "status": "active"},
+}
 
 
 def clients_command(server: Server, *arguments: str) -> str:
@@ -42,16 +46,12 @@ def test_a_revoked_key_is_refused_by_every_worker_on_its_next_request(serve: Any
     )  # fmt: skip
     key = {"Authorization": f"Bearer {printed.strip().splitlines()[-1]}"}
     holder = httpx.post(f"{server.url}/v1/holders", json=holder_body(), headers=key).json()["id"]
-    simulation = {
-        "jurisdiction": "441700",
-        "permit": {"issued_on": "2020-01-01", "valid_until": "2030-12-31", "status": "active"},
-    }
     # The hot reads (served on the event loop with the kept client) and another route.
     reads = [
         (f"/v1/holders/{holder}/score", None),
         (f"/v1/holders/{holder}", None),
         (f"/v1/holders/{holder}/residence-periods", None),
-        ("/v1/simulations", simulation),
+        ("/v1/simulations", SIMULATION),
         ("/v1/jurisdictions", None),
     ]
     for path, body in reads:
@@ -68,11 +68,7 @@ def test_a_new_policy_is_used_by_every_worker_on_its_next_request(serve: Any) ->
     key = server.key("holders:write", "scores:read", "policies:write")
     holder = httpx.post(f"{server.url}/v1/holders", json=holder_body(), headers=key).json()["id"]
     later = "/score?as_of=2040-06-01"
-    simulation = {
-        "jurisdiction": "441700",
-        "as_of": "2040-06-01",
-        "permit": {"issued_on": "2020-01-01", "valid_until": "2030-12-31", "status": "active"},
-    }
+    simulation = {**SIMULATION, "as_of": "2040-06-01"}
 
     def policies_used() -> set[str]:
         url = f"{server.url}/v1/holders/{holder}{later}"

@@ -76,11 +76,20 @@ async def read_score(request: Request) -> Response:
     state = request.app.state
     if event_loop_postgres(request) is not None:
         read = await state.score_reads.submit(holder_id)
-        book = state.policy_cache.kept(read.versions.get(POLICIES))
-        client = kept_client(request, key, read.versions) if book is not None else None
-        if client is not None and book is not None:
+        if kept := _kept_client_and_book(request, key, read.versions):
+            client, book = kept
             return _score(request, client, holder_id, read, book)
     return await run_in_threadpool(_read_and_score, request, key, holder_id)
+
+
+def _kept_client_and_book(
+    request: Request, key: str, versions: dict[str, int]
+) -> tuple[ApiClient, PolicyBook] | None:
+    """The client and the policy book from the worker's memory when it keeps both (the
+    client named on the request only then); None: take the engine's path."""
+    book = request.app.state.policy_cache.kept(versions.get(POLICIES))
+    client = kept_client(request, key, versions) if book is not None else None
+    return None if client is None else (client, book)
 
 
 def _read_and_score(request: Request, key: str, holder_id: uuid.UUID | None) -> Response:
@@ -133,9 +142,8 @@ async def simulate(request: Request) -> Response:
     state = request.app.state
     if event_loop_postgres(request) is not None:
         read = await state.score_reads.submit(None)
-        book = state.policy_cache.kept(read.versions.get(POLICIES))
-        client = kept_client(request, key, read.versions) if book is not None else None
-        if client is not None and book is not None:
+        if kept := _kept_client_and_book(request, key, read.versions):
+            client, book = kept
             return await _simulation(request, check_scope(client, (Scope.scores_read,)), book)
     return await _simulation(request, *await run_in_threadpool(_client_and_book, request, key))
 
